@@ -1,0 +1,163 @@
+"""Session metrics computed in SQL over indexed columns (messages created in a date range)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from sqlalchemy import Connection, and_, case, distinct, func, select, true
+
+from pa_core.models import UTC, ConversationMessage, ConversationSession, User
+from pa_core.records import DailyMetrics, SessionMetrics, UserMetrics
+
+M = ConversationMessage.__table__
+S = ConversationSession.__table__
+U = User.__table__
+
+
+def session_metrics(
+    conn: Connection,
+    *,
+    user_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    sqlite: bool,
+) -> SessionMetrics:
+    """Totals, latency mean/p95 (nearest rank), errors, tokens, tools and a per-day series."""
+    since, until = _aware(since), _aware(until)
+    where = _message_filter(user_id, since, until)
+    day = func.substr(M.c.created_at, 1, 10) if sqlite else func.date(func.timezone("UTC", M.c.created_at))
+    is_assistant = M.c.role == "assistant"
+    totals = conn.execute(
+        select(
+            func.count(),
+            func.count(distinct(M.c.session_id)),
+            func.sum(case((M.c.role == "user", 1), else_=0)),
+            func.sum(case((is_assistant, 1), else_=0)),
+            func.count(distinct(day)),
+            func.avg(case((is_assistant, M.c.processing_time_ms))),
+            func.sum(case((M.c.has_error.is_(True), 1), else_=0)),
+            func.coalesce(func.sum(M.c.token_count), 0),
+        ).where(where)
+    ).one()
+    messages, sessions, user_msgs, asst_msgs, active_days, mean_ms, errors, tokens = totals
+    user_msgs, asst_msgs, errors = user_msgs or 0, asst_msgs or 0, errors or 0
+    created = select(func.count()).select_from(S)
+    if user_id is not None:
+        created = created.where(S.c.user_id == user_id)
+    if since is not None:
+        created = created.where(S.c.created_at >= since)
+    if until is not None:
+        created = created.where(S.c.created_at < until)
+    daily_rows = conn.execute(
+        select(
+            day.label("day"),
+            func.count(distinct(M.c.session_id)),
+            func.count(),
+            func.sum(case((M.c.has_error.is_(True), 1), else_=0)),
+            func.avg(case((is_assistant, M.c.processing_time_ms))),
+        )
+        .where(where)
+        .group_by(day)
+        .order_by(day)
+    ).all()
+    per_user = None
+    if user_id is None:
+        per_user = [
+            UserMetrics(r[0], r[1], r[2], r[3] or 0, r[4] or 0)
+            for r in conn.execute(
+                select(
+                    U.c.username,
+                    func.count(distinct(M.c.session_id)),
+                    func.count(),
+                    func.sum(case((M.c.has_error.is_(True), 1), else_=0)),
+                    func.coalesce(func.sum(M.c.token_count), 0),
+                )
+                .select_from(M.join(U, U.c.id == M.c.user_id))
+                .where(where)
+                .group_by(U.c.username)
+                .order_by(func.count().desc(), U.c.username)
+            )
+        ]
+    return SessionMetrics(
+        since=since,
+        until=until,
+        sessions=sessions,
+        sessions_created=conn.execute(created).scalar_one(),
+        messages=messages,
+        user_messages=user_msgs,
+        assistant_messages=asst_msgs,
+        active_days=active_days,
+        messages_per_session=round(messages / sessions, 2) if sessions else 0.0,
+        processing_time_mean_ms=None if mean_ms is None else round(float(mean_ms), 1),
+        processing_time_p95_ms=_p95(conn, where, sqlite=sqlite),
+        errors=errors,
+        error_rate=round(errors / asst_msgs, 4) if asst_msgs else 0.0,
+        total_tokens=int(tokens or 0),
+        tool_usage=_tool_usage(conn, where, sqlite=sqlite),
+        daily=[
+            DailyMetrics(_as_date(r[0]), r[1], r[2], r[3] or 0, None if r[4] is None else round(float(r[4]), 1))
+            for r in daily_rows
+        ],
+        per_user=per_user,
+    )
+
+
+def _message_filter(user_id, since, until):
+    clauses = []
+    if user_id is not None:
+        clauses.append(M.c.user_id == user_id)
+    if since is not None:
+        clauses.append(M.c.created_at >= since)
+    if until is not None:
+        clauses.append(M.c.created_at < until)
+    return and_(True, *clauses)
+
+
+def _p95(conn: Connection, where, *, sqlite: bool) -> float | None:
+    """Nearest-rank 95th percentile of assistant processing time (same rule on both backends)."""
+    timed = and_(where, M.c.role == "assistant", M.c.processing_time_ms.is_not(None))
+    if not sqlite:
+        value = conn.execute(
+            select(func.percentile_disc(0.95).within_group(M.c.processing_time_ms)).where(timed)
+        ).scalar()
+        return None if value is None else float(value)
+    n = conn.execute(select(func.count()).where(timed)).scalar_one()
+    if not n:
+        return None
+    value = conn.execute(
+        select(M.c.processing_time_ms)
+        .where(timed)
+        .order_by(M.c.processing_time_ms)
+        .limit(1)
+        .offset(math.ceil(0.95 * n) - 1)
+    ).scalar()
+    return float(value)
+
+
+def _tool_usage(conn: Connection, where, *, sqlite: bool) -> dict[str, int]:
+    """How often each tool was used by assistant messages in range, most used first."""
+    fn = func.json_each if sqlite else func.jsonb_array_elements_text
+    tools = fn(M.c.tools_used).table_valued("value").alias("j")
+    rows = conn.execute(
+        select(tools.c.value, func.count())
+        .select_from(M.join(tools, true()))
+        .where(where, M.c.role == "assistant")
+        .group_by(tools.c.value)
+        .order_by(func.count().desc(), tools.c.value)
+    ).all()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def _aware(value: datetime | date | None) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _as_date(value) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])

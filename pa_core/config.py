@@ -1,0 +1,64 @@
+"""Settings from environment variables, a `.env` file, or Streamlit secrets of the same names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "personal_assistant.db"
+
+
+class Settings(BaseSettings):
+    """Every setting of DESIGN §4, read once per process."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("PA_DATABASE_URL", "DATABASE_URL")
+    )
+    auth_config: Path = Field(
+        default=PROJECT_ROOT / ".streamlit" / "auth.yaml", validation_alias="PA_AUTH_CONFIG"
+    )
+    cookie_key: str | None = Field(default=None, validation_alias="PA_COOKIE_KEY")
+    llm_provider: str | None = Field(default=None, validation_alias="PA_LLM_PROVIDER")
+    llm_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("PA_LLM_BASE_URL", "OPENAI_BASE_URL")
+    )
+    llm_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("PA_LLM_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias="PA_LLM_MODEL")
+    llm_timeout_s: float = Field(default=60.0, validation_alias="PA_LLM_TIMEOUT")
+    llm_max_retries: int = Field(default=2, validation_alias="PA_LLM_MAX_RETRIES")
+    session_retention_days: int = Field(default=90, validation_alias="PA_SESSION_RETENTION_DAYS")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under data/ (created on first use)."""
+        if self.database_url:
+            return normalize_url(self.database_url)
+        DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+    @property
+    def resolved_llm_provider(self) -> str:
+        """`openai` when chosen or when a key or base URL is set, else `offline`."""
+        if self.llm_provider:
+            return self.llm_provider.strip().lower()
+        return "openai" if (self.llm_api_key or self.llm_base_url) else "offline"
+
+
+def normalize_url(url: str) -> str:
+    """Map bare `postgres://`/`postgresql://` URLs to the psycopg2 driver SQLAlchemy 2.1 needs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def get_settings() -> Settings:
+    """A fresh Settings object read from the environment."""
+    return Settings()

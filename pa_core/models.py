@@ -1,0 +1,134 @@
+"""SQLAlchemy 2.x typed ORM models: users, conversation_sessions, conversation_messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+MAX_TITLE_CHARS = 255
+MAX_USERNAME_CHARS = 150
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC, microsecond precision (set in Python)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC timestamps on every backend (SQLite stores naive ISO text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Store UTC; naive values are taken as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        """Return aware UTC datetimes."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+# SQLite needs INTEGER PRIMARY KEY for a rowid alias; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    metadata = MetaData(naming_convention={"uq": "uq_%(table_name)s_%(column_0_name)s"})
+
+
+class User(Base):
+    """A person who logs in; credentials stay in the auth config file."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(MAX_USERNAME_CHARS), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConversationSession(Base):
+    """One conversation; `session_id` is the UUID string that lives in the page URL."""
+
+    __tablename__ = "conversation_sessions"
+    __table_args__ = (
+        Index(
+            "ix_sessions_user_activity",
+            "user_id",
+            text("last_activity_at DESC"),
+            text("id DESC"),
+        ),
+        Index("ix_sessions_last_activity", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(String(MAX_TITLE_CHARS))
+    description: Mapped[str | None] = mapped_column(Text)
+    context_data: Mapped[Any | None] = mapped_column(JSONType)
+    session_metadata: Mapped[Any | None] = mapped_column(JSONType)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    message_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConversationMessage(Base):
+    """One message; order within a session is insertion order (`id`)."""
+
+    __tablename__ = "conversation_messages"
+    __table_args__ = (
+        Index("ix_messages_session_id_id", "session_id", "id"),
+        Index("ix_messages_user_created", "user_id", "created_at"),
+        Index("ix_messages_created_at", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("conversation_sessions.session_id", ondelete="CASCADE")
+    )
+    # Denormalised owner (a session never changes owner): isolation and search filter on it.
+    user_id: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    tools_used: Mapped[Any | None] = mapped_column(JSONType)
+    processing_time_ms: Mapped[int | None] = mapped_column(Integer)
+    token_count: Mapped[int | None] = mapped_column(Integer)
+    has_error: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    message_metadata: Mapped[Any | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,109 @@
+"""Read-only records returned by the service; usable after the database session closed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+
+class UserRecord(NamedTuple):
+    """A row of `users`."""
+
+    id: int
+    username: str
+    display_name: str | None
+    email: str | None
+    role: str
+    created_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        """True for role 'admin'."""
+        return self.role == "admin"
+
+
+class MessageRecord(NamedTuple):
+    """A row of `conversation_messages`."""
+
+    id: int
+    session_id: str
+    user_id: int
+    role: str
+    content: str
+    tools_used: list[str] | None
+    processing_time_ms: int | None
+    token_count: int | None
+    has_error: bool
+    error_message: str | None
+    message_metadata: dict[str, Any] | None
+    created_at: datetime
+
+
+class SessionRecord(NamedTuple):
+    """A row of `conversation_sessions` plus `messages` (a list when loaded, else None)."""
+
+    id: int
+    session_id: str
+    user_id: int
+    title: str | None
+    description: str | None
+    context_data: Any
+    session_metadata: Any
+    is_active: bool
+    message_count: int
+    created_at: datetime
+    last_activity_at: datetime
+    messages: list[MessageRecord] | None = None
+
+
+class SearchHit(NamedTuple):
+    """One full-text search hit with a short snippet around the match."""
+
+    session_id: str
+    message_id: int
+    session_title: str | None
+    snippet: str
+    created_at: datetime
+    role: str
+
+
+class DailyMetrics(NamedTuple):
+    """One day (UTC) of the analytics series."""
+
+    day: date
+    sessions: int
+    messages: int
+    errors: int
+    processing_time_mean_ms: float | None
+
+
+class UserMetrics(NamedTuple):
+    """One user's totals, for the admin breakdown."""
+
+    username: str
+    sessions: int
+    messages: int
+    errors: int
+    tokens: int
+
+
+class SessionMetrics(NamedTuple):
+    """Figures for the analytics page over a date range (messages created in the range)."""
+
+    since: datetime | None
+    until: datetime | None
+    sessions: int
+    sessions_created: int
+    messages: int
+    user_messages: int
+    assistant_messages: int
+    active_days: int
+    messages_per_session: float
+    processing_time_mean_ms: float | None
+    processing_time_p95_ms: float | None
+    errors: int
+    error_rate: float
+    total_tokens: int
+    tool_usage: dict[str, int]
+    daily: list[DailyMetrics]
+    per_user: list[UserMetrics] | None

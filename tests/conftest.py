@@ -1,0 +1,206 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL database for every backend test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import pa_core
+from pa_core.db import create_db_engine
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+        return str(candidate)
+    return None
+
+
+class ThrowawayCluster:
+    """A PostgreSQL cluster started with initdb/pg_ctl in a temp dir (as user postgres if root)."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="pa-pg-"))
+        self.port = _free_port()
+        self.initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+
+    def _run(self, *args: str) -> None:
+        cmd = list(args)
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> str:
+        data = self.dir / "data"
+        self._run(self.initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(self.pg_ctl, "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        self._run(self.pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    """Admin URL of a PostgreSQL server: TEST_DATABASE_URL, else a throwaway cluster."""
+    required = os.environ.get("PA_REQUIRE_POSTGRES") == "1"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        url = pa_core.config.normalize_url(url)
+        try:
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            engine.dispose()
+        except Exception as exc:  # noqa: BLE001 - turned into a clear fail/skip below
+            if required:
+                pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc}")
+            pytest.skip(f"PostgreSQL not reachable: {exc}")
+        yield url
+        return
+    cluster = ThrowawayCluster()
+    if not (cluster.initdb and cluster.pg_ctl):
+        if required:
+            pytest.fail("PA_REQUIRE_POSTGRES=1 but no TEST_DATABASE_URL and no initdb/pg_ctl")
+        pytest.skip("no PostgreSQL server available (set TEST_DATABASE_URL)")
+    yield cluster.start()
+    cluster.stop()
+
+
+def _admin_exec(admin_url: str, *statements: str) -> None:
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+class PgDatabases:
+    """Creates migrated PostgreSQL databases quickly by cloning a migrated template."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.template = f"pa_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.created: list[str] = []
+
+    def url_for(self, name: str) -> str:
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def empty(self) -> str:
+        """A new, empty database (for migration tests)."""
+        name = f"pa_t_{uuid.uuid4().hex[:12]}"
+        _admin_exec(self.admin_url, f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url_for(name)
+
+    def migrated(self) -> str:
+        """A new database at head, cloned from the template."""
+        name = f"pa_t_{uuid.uuid4().hex[:12]}"
+        _admin_exec(self.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.created.append(name)
+        return self.url_for(name)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        _admin_exec(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def setup(self) -> None:
+        _admin_exec(self.admin_url, f'CREATE DATABASE "{self.template}"')
+        pa_core.migrate(self.url_for(self.template))
+
+    def teardown(self) -> None:
+        for name in [*self.created, self.template]:
+            try:
+                _admin_exec(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception:  # noqa: BLE001 - best-effort cleanup at the end of the run
+                pass
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_server_url):
+    """Factory of migrated PostgreSQL databases for this test run."""
+    dbs = PgDatabases(pg_server_url)
+    dbs.setup()
+    yield dbs
+    dbs.teardown()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file that tests copy instead of migrating again."""
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    pa_core.migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path, sqlite_template):
+    """URL of a fresh migrated database of each backend (real file / real server)."""
+    if request.param == "sqlite":
+        path = tmp_path / "pa.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    dbs = request.getfixturevalue("pg_databases")
+    url = dbs.migrated()
+    yield url
+    dbs.drop(url)
+
+
+@pytest.fixture
+def engine(db_url):
+    """An engine on the test database, disposed afterwards."""
+    eng = create_db_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def svc(engine):
+    """A ConversationService on the test database."""
+    return pa_core.ConversationService(engine)
+
+
+@pytest.fixture
+def alice(svc):
+    return svc.ensure_user("alice", display_name="Alice", email="alice@example.com")
+
+
+@pytest.fixture
+def bob(svc):
+    return svc.ensure_user("bob")
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    """Poll `predicate` until it returns truthy or the timeout passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value
