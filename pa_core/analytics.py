@@ -26,7 +26,11 @@ def session_metrics(
     """Totals, latency mean/p95 (nearest rank), errors, tokens, tools and a per-day series."""
     since, until = _aware(since), _aware(until)
     where = _message_filter(user_id, since, until)
-    day = func.substr(M.c.created_at, 1, 10) if sqlite else func.date(func.timezone("UTC", M.c.created_at))
+    day = (
+        func.substr(M.c.created_at, 1, 10)
+        if sqlite
+        else func.date(func.timezone("UTC", M.c.created_at))
+    )
     is_assistant = M.c.role == "assistant"
     totals = conn.execute(
         select(
@@ -96,7 +100,13 @@ def session_metrics(
         total_tokens=int(tokens or 0),
         tool_usage=_tool_usage(conn, where, sqlite=sqlite),
         daily=[
-            DailyMetrics(_as_date(r[0]), r[1], r[2], r[3] or 0, None if r[4] is None else round(float(r[4]), 1))
+            DailyMetrics(
+                _as_date(r[0]),
+                r[1],
+                r[2],
+                r[3] or 0,
+                None if r[4] is None else round(float(r[4]), 1),
+            )
             for r in daily_rows
         ],
         per_user=per_user,

@@ -22,8 +22,8 @@ SQLITE_CREATE = [
         INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}, rowid, content)
         VALUES ('delete', old.id, old.content);
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS messages_fts_au AFTER UPDATE OF content ON conversation_messages
-    BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS messages_fts_au
+    AFTER UPDATE OF content ON conversation_messages BEGIN
         INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}, rowid, content)
         VALUES ('delete', old.id, old.content);
         INSERT INTO {SQLITE_FTS_TABLE}(rowid, content) VALUES (new.id, new.content);
@@ -41,6 +41,4 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Hide the search objects above from Alembic's autogenerate comparison."""
     if type_ == "table" and name and name.startswith(SQLITE_FTS_TABLE):
         return False
-    if type_ == "index" and name == PG_FTS_INDEX:
-        return False
-    return True
+    return not (type_ == "index" and name == PG_FTS_INDEX)

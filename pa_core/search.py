@@ -53,7 +53,7 @@ _DT = UTCDateTime()
 def search_messages(
     conn: Connection, *, user_id: int, query: str, limit: int, sqlite: bool
 ) -> list[SearchHit]:
-    """Hits for `query` among the user's messages, newest first (runs in the caller's transaction)."""
+    """Hits for `query` among the user's messages, newest first (in the caller's transaction)."""
     query = query.replace("\x00", " ")[:MAX_SEARCH_CHARS]
     if sqlite:
         fts = to_fts5_query(query)

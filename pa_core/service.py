@@ -8,7 +8,18 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import sessionmaker
@@ -67,7 +78,9 @@ class ConversationService:
 
     def __init__(self, session_factory: sessionmaker | Engine):
         """Wrap a sessionmaker (or an Engine) bound to a migrated database."""
-        engine = session_factory if isinstance(session_factory, Engine) else session_factory.kw["bind"]
+        engine = (
+            session_factory if isinstance(session_factory, Engine) else session_factory.kw["bind"]
+        )
         self.engine: Engine = engine
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self._sqlite = is_sqlite(engine)
@@ -136,7 +149,12 @@ class ConversationService:
                         user = user._replace(**stale)
                     return user
                 try:
-                    values = {"username": username, "role": "user", "created_at": utcnow(), **changes}
+                    values = {
+                        "username": username,
+                        "role": "user",
+                        "created_at": utcnow(),
+                        **changes,
+                    }
                     with conn.begin_nested():
                         new_id = conn.execute(insert(USERS).values(**values).returning(USERS.c.id))
                         new_id = new_id.scalar_one()
@@ -228,7 +246,7 @@ class ConversationService:
         search: str | None = None,
         include_inactive: bool = False,
     ) -> list[SessionRecord]:
-        """One page of the user's sessions, newest activity first; `before` = previous page's last."""
+        """One page of the user's sessions, newest activity first; `before` = last of previous page."""
         limit = _check_limit(limit, maximum=500)
         query = (
             select(*SESSION_COLUMNS)
@@ -242,7 +260,9 @@ class ConversationService:
             query = query.where(
                 tuple_(SESSIONS.c.last_activity_at, SESSIONS.c.id)
                 < tuple_(
-                    bindparam("b_la", before.last_activity_at, type_=SESSIONS.c.last_activity_at.type),
+                    bindparam(
+                        "b_la", before.last_activity_at, type_=SESSIONS.c.last_activity_at.type
+                    ),
                     bindparam("b_id", before.id),
                 )
             )
@@ -276,7 +296,9 @@ class ConversationService:
             )
         return result.rowcount == 1
 
-    def set_session_active(self, session_id: Any, *, user: UserRecord, active: bool) -> SessionRecord:
+    def set_session_active(
+        self, session_id: Any, *, user: UserRecord, active: bool
+    ) -> SessionRecord:
         """Archive (False) or restore (True) the user's session; archived ones leave the list."""
         return self._update_session(session_id, user=user, values={"is_active": bool(active)})
 
@@ -453,7 +475,9 @@ class ConversationService:
 
     def count_messages(self, user: UserRecord, session_ids: list[str] | None = None) -> int:
         """How many messages an export of these sessions (all when None) would contain."""
-        query = select(func.count()).select_from(MESSAGES).where(MESSAGES.c.user_id == _user_id(user))
+        query = (
+            select(func.count()).select_from(MESSAGES).where(MESSAGES.c.user_id == _user_id(user))
+        )
         if session_ids is not None:
             sids = [s for s in map(canonical_session_id, session_ids) if s]
             query = query.where(MESSAGES.c.session_id.in_(sids))
@@ -476,7 +500,9 @@ class ConversationService:
         old = SESSIONS.c.last_activity_at < cutoff
         if dry_run:
             with self._tx() as conn:
-                return conn.execute(select(func.count()).select_from(SESSIONS).where(old)).scalar_one()
+                return conn.execute(
+                    select(func.count()).select_from(SESSIONS).where(old)
+                ).scalar_one()
         removed = 0
         while True:  # batches, so a large cleanup never holds one huge transaction
             with self._tx(write=True) as conn:
@@ -536,4 +562,8 @@ def _escape_like(value: str) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    return str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return (
+        str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+        if str(exc)
+        else type(exc).__name__
+    )

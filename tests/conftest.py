@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -55,7 +56,9 @@ class ThrowawayCluster:
         data = self.dir / "data"
         self._run(self.initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(self.pg_ctl, "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
+        self._run(
+            self.pg_ctl, "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start"
+        )
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
@@ -135,10 +138,9 @@ class PgDatabases:
 
     def teardown(self) -> None:
         for name in [*self.created, self.template]:
-            try:
+            # best-effort cleanup at the end of the run
+            with contextlib.suppress(Exception):
                 _admin_exec(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except Exception:  # noqa: BLE001 - best-effort cleanup at the end of the run
-                pass
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,9 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-JSONType = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+JSONType = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True), "postgresql"
+)
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -76,12 +78,8 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sqlite_autoincrement=True,
     )
-    op.create_index(
-        "ix_messages_session_id_id", "conversation_messages", ["session_id", "id"]
-    )
-    op.create_index(
-        "ix_messages_user_created", "conversation_messages", ["user_id", "created_at"]
-    )
+    op.create_index("ix_messages_session_id_id", "conversation_messages", ["session_id", "id"])
+    op.create_index("ix_messages_user_created", "conversation_messages", ["user_id", "created_at"])
     op.create_index("ix_messages_created_at", "conversation_messages", ["created_at"])
     for statement in SQLITE_CREATE if _dialect() == "sqlite" else PG_CREATE:
         op.execute(statement)
