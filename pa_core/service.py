@@ -246,7 +246,7 @@ class ConversationService:
         search: str | None = None,
         include_inactive: bool = False,
     ) -> list[SessionRecord]:
-        """One page of the user's sessions, newest activity first; `before` = last of previous page."""
+        """One page of the user's sessions, newest activity first; keyset paging via `before`."""
         limit = _check_limit(limit, maximum=500)
         query = (
             select(*SESSION_COLUMNS)
