@@ -1,0 +1,106 @@
+"""CSV export: columns, injection guard, round trip through csv and pandas, streaming."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pandas as pd
+
+from pa_core.export import CSV_COLUMNS, ROWS_PER_CHUNK
+
+TRICKY = [
+    "=1+2",
+    "+SUM(A1)",
+    "-5 apples",
+    "@cmd",
+    "\tindented",
+    "\rcarriage",
+    'quote " and, comma',
+    "line one\nline two",
+    "plain",
+]
+
+
+def _rows(chunks):
+    return list(csv.reader(io.StringIO("".join(chunks))))
+
+
+def test_export_columns_and_values(svc, alice):
+    s = svc.create_session(user=alice, title="=Title")
+    svc.add_message(s.session_id, user=alice, content="hi")
+    svc.add_message(
+        s.session_id,
+        user=alice,
+        role="assistant",
+        content="84",
+        tools_used=["calculator"],
+        processing_time_ms=3,
+        token_count=9,
+        has_error=True,
+        error_message="-oops",
+    )
+    rows = _rows(svc.export_csv(alice))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert len(rows) == 3
+    r = dict(zip(rows[0], rows[2], strict=True))
+    assert r["session_id"] == s.session_id
+    assert r["session_title"] == "'=Title"
+    assert r["username"] == "alice"
+    assert r["role"] == "assistant" and r["content"] == "84"
+    assert json.loads(r["tools_used"]) == ["calculator"]
+    assert r["processing_time_ms"] == "3" and r["token_count"] == "9"
+    assert r["has_error"] == "true" and r["error_message"] == "'-oops"
+    assert r["created_at"].endswith("+00:00")
+
+
+def test_injection_guard_and_round_trip(svc, alice):
+    s = svc.create_session(user=alice)
+    for content in TRICKY:
+        svc.add_message(s.session_id, user=alice, content=content)
+    text = "".join(svc.export_csv(alice))
+    contents = [r[6] for r in _rows([text])[1:]]
+    expected = [("'" + c) if c[0] in "=+-@\t\r" else c for c in TRICKY]
+    assert contents == expected
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert list(frame.columns) == list(CSV_COLUMNS)
+    assert frame["content"].tolist() == expected
+
+
+def test_export_selected_sessions_only_own(svc, alice, bob):
+    a1 = svc.create_session(user=alice)
+    a2 = svc.create_session(user=alice)
+    b1 = svc.create_session(user=bob)
+    svc.add_message(a1.session_id, user=alice, content="a1")
+    svc.add_message(a2.session_id, user=alice, content="a2")
+    svc.add_message(b1.session_id, user=bob, content="b1")
+    assert [r[6] for r in _rows(svc.export_csv(alice, [a2.session_id]))[1:]] == ["a2"]
+    assert [r[6] for r in _rows(svc.export_csv(alice, [b1.session_id, "junk"]))[1:]] == []
+    assert [r[6] for r in _rows(svc.export_csv(alice))[1:]] == ["a1", "a2"]
+    assert len(_rows(svc.export_csv(alice, []))) == 1
+
+
+def test_export_streams_in_chunks(svc, alice):
+    s = svc.create_session(user=alice)
+    n = ROWS_PER_CHUNK * 2 + 7
+    for i in range(n):
+        svc.add_message(s.session_id, user=alice, content=f"message {i}")
+    seen = []
+    chunks = list(svc.export_csv(alice, progress=seen.append))
+    assert len(chunks) == 1 + 3  # header, then one chunk per batch of rows
+    assert sum(seen) == n
+    assert len(_rows(chunks)) == n + 1
+    assert svc.count_messages(alice) == n
+
+
+def test_export_generator_can_be_abandoned(svc, alice):
+    s = svc.create_session(user=alice)
+    for i in range(5):
+        svc.add_message(s.session_id, user=alice, content=f"m{i}")
+    gen = svc.export_csv(alice)
+    next(gen)
+    next(gen)
+    gen.close()
+    svc.add_message(s.session_id, user=alice, content="still writable")
+    assert len(svc.get_messages(s.session_id, user=alice)) == 6
