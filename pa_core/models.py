@@ -84,12 +84,6 @@ class ConversationSession(Base):
 
     __tablename__ = "conversation_sessions"
     __table_args__ = (
-        Index(
-            "ix_sessions_user_activity",
-            "user_id",
-            text("last_activity_at DESC"),
-            text("id DESC"),
-        ),
         Index("ix_sessions_last_activity", "last_activity_at"),
     )
 
@@ -132,3 +126,12 @@ class ConversationMessage(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     message_metadata: Mapped[Any | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# The session list: a user's sessions by last activity, newest first (keyset pagination).
+Index(
+    "ix_sessions_user_activity",
+    ConversationSession.user_id,
+    ConversationSession.last_activity_at.desc(),
+    ConversationSession.id.desc(),
+)

@@ -54,7 +54,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_sessions_user_activity",
         "conversation_sessions",
-        ["user_id", sa.text("last_activity_at DESC"), sa.text("id DESC")],
+        ["user_id", sa.column("last_activity_at").desc(), sa.column("id").desc()],
     )
     op.create_index("ix_sessions_last_activity", "conversation_sessions", ["last_activity_at"])
     op.create_table(
