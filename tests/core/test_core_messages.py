@@ -108,9 +108,9 @@ FIDELITY = [
     "emoji 👩‍💻🚀🇨🇭 and combining é",
     "RTL: שלום עולם مرحبا بالعالم",
     "<script>alert('x')</script><b>bold</b>",
-    "Robert'); DROP TABLE conversation_messages;-- \"quoted\" \\ backslash",
+    'Robert\'); DROP TABLE conversation_messages;-- "quoted" \\ backslash',
     "multi\nline\r\nwith\ttabs",
-    "=HYPERLINK(\"http://evil\")",
+    '=HYPERLINK("http://evil")',
     "x" * 100_000,
     "😀" * 50_000,
 ]

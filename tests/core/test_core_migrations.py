@@ -95,9 +95,11 @@ def test_three_processes_migrate_fresh_postgres_at_once(pg_databases):
     assert [p.returncode for p in procs] == [0, 0, 0], results
     engine = create_db_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
-            "0001"
-        ] or len(conn.execute(text("SELECT version_num FROM alembic_version")).all()) == 1
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            == ["0001"]
+            or len(conn.execute(text("SELECT version_num FROM alembic_version")).all()) == 1
+        )
     engine.dispose()
     assert _drift(url) == []
     pg_databases.drop(url)

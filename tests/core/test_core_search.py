@@ -81,12 +81,16 @@ def test_search_uses_index_not_scan(svc, alice, engine, corpus):
             assert any("VIRTUAL TABLE INDEX" in str(r) for r in plan)
         else:
             conn.execute(text("SET enable_seqscan = off"))
-            plan = conn.execute(
-                text(
-                    "EXPLAIN SELECT id FROM conversation_messages WHERE "
-                    "to_tsvector('english', content) @@ websearch_to_tsquery('english', 'milan')"
+            plan = (
+                conn.execute(
+                    text(
+                        "EXPLAIN SELECT id FROM conversation_messages WHERE "
+                        "to_tsvector('english', content) @@ websearch_to_tsquery('english', 'milan')"
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             assert any("ix_messages_content_fts" in line for line in plan)
 
 
