@@ -83,9 +83,7 @@ class ConversationSession(Base):
     """One conversation; `session_id` is the UUID string that lives in the page URL."""
 
     __tablename__ = "conversation_sessions"
-    __table_args__ = (
-        Index("ix_sessions_last_activity", "last_activity_at"),
-    )
+    __table_args__ = (Index("ix_sessions_last_activity", "last_activity_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[str] = mapped_column(String(36), unique=True)

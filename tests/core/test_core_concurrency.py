@@ -18,7 +18,7 @@ def test_concurrent_writers_one_session(svc, alice):
             start.wait()
             for i in range(PER_WRITER):
                 svc.add_message(s.session_id, user=alice, content=f"w{n}-{i}")
-        except BaseException as exc:  # collected and asserted below
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
@@ -45,7 +45,7 @@ def test_concurrent_writers_many_sessions(svc, alice, bob):
         try:
             for i in range(PER_WRITER):
                 svc.add_message(s.session_id, user=user, content=f"{i}")
-        except BaseException as exc:  # collected and asserted below
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(s,)) for s in sessions]

@@ -85,7 +85,8 @@ def test_search_uses_index_not_scan(svc, alice, engine, corpus):
                 conn.execute(
                     text(
                         "EXPLAIN SELECT id FROM conversation_messages WHERE "
-                        "to_tsvector('english', content) @@ websearch_to_tsquery('english', 'milan')"
+                        "to_tsvector('english', content) @@ "
+                        "websearch_to_tsquery('english', 'milan')"
                     )
                 )
                 .scalars()
