@@ -1,0 +1,227 @@
+"""Request and response bodies of the REST API (pydantic), built from pa_core records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pa_core.models import MAX_TITLE_CHARS
+from pa_core.records import MessageRecord, SearchHit, SessionMetrics, SessionRecord
+
+
+class _In(BaseModel):
+    """Request bodies: unknown fields and type coercion are rejected (422)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx body: a sentence for a person, plus field details for validation errors."""
+
+    detail: str = Field(description="What went wrong, in words a person can read.")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="For 422: one entry per rejected field (loc, msg, type)."
+    )
+
+
+class NewSessionIn(_In):
+    """Body of POST /sessions/new (optional)."""
+
+    title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
+
+
+class NewSessionOut(BaseModel):
+    """A freshly created session."""
+
+    session_id: str
+    created_at: datetime
+    title: str | None = None
+
+
+class SessionPatchIn(_In):
+    """Body of PATCH /sessions/{session_id}: a new title and/or archive flag."""
+
+    title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
+    is_active: bool | None = Field(
+        default=None, description="false archives the session (it leaves the list), true restores"
+    )
+
+
+class SessionOut(BaseModel):
+    """One session of the caller."""
+
+    session_id: str
+    title: str | None
+    is_active: bool
+    message_count: int
+    created_at: datetime
+    last_activity_at: datetime
+
+    @classmethod
+    def of(cls, s: SessionRecord) -> SessionOut:
+        """From a SessionRecord."""
+        return cls(
+            session_id=s.session_id,
+            title=s.title,
+            is_active=s.is_active,
+            message_count=s.message_count,
+            created_at=s.created_at,
+            last_activity_at=s.last_activity_at,
+        )
+
+
+class SessionPage(BaseModel):
+    """One page of sessions, newest activity first."""
+
+    items: list[SessionOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class MessageOut(BaseModel):
+    """One stored message."""
+
+    id: int
+    session_id: str
+    role: str
+    content: str
+    tools_used: list[str]
+    processing_time_ms: int | None
+    token_count: int | None
+    has_error: bool
+    error_message: str | None
+    metadata: dict[str, Any] | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, m: MessageRecord) -> MessageOut:
+        """From a MessageRecord."""
+        meta = m.message_metadata if isinstance(m.message_metadata, dict) else None
+        return cls(
+            id=m.id,
+            session_id=m.session_id,
+            role=m.role,
+            content=m.content,
+            tools_used=list(m.tools_used or []),
+            processing_time_ms=m.processing_time_ms,
+            token_count=m.token_count,
+            has_error=m.has_error,
+            error_message=m.error_message,
+            metadata=meta,
+            created_at=m.created_at,
+        )
+
+
+class MessagePage(BaseModel):
+    """Up to `limit` messages, oldest first."""
+
+    items: list[MessageOut]
+    next_before_id: int | None = Field(
+        description="Pass as `before_id` to get the older page; null when none are left."
+    )
+
+
+class ChatIn(_In):
+    """Body of POST /chat."""
+
+    message: str = Field(description="The user's message (1 to 200,000 characters; more → 413).")
+    session_id: str | None = Field(
+        default=None, description="Continue this session; omit to start a new one."
+    )
+
+
+class ChatOut(BaseModel):
+    """The assistant's reply (already stored in the session)."""
+
+    session_id: str
+    content: str
+    tools_used: list[str]
+    processing_time_ms: int | None
+    token_count: int | None
+    has_error: bool
+    error_message: str | None
+
+
+class SearchHitOut(BaseModel):
+    """A full-text search hit."""
+
+    session_id: str
+    message_id: int
+    session_title: str | None
+    snippet: str
+    role: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, h: SearchHit) -> SearchHitOut:
+        """From a SearchHit."""
+        return cls(**h._asdict())
+
+
+class SearchOut(BaseModel):
+    """Search hits, newest first."""
+
+    items: list[SearchHitOut]
+
+
+class DailyOut(BaseModel):
+    """One UTC day of the metrics series."""
+
+    day: date
+    sessions: int
+    messages: int
+    errors: int
+    processing_time_mean_ms: float | None
+
+
+class UserMetricsOut(BaseModel):
+    """One user's totals (admins, everyone's metrics)."""
+
+    username: str
+    sessions: int
+    messages: int
+    errors: int
+    tokens: int
+
+
+class MetricsOut(BaseModel):
+    """Session metrics over messages created in [since, until)."""
+
+    scope: str = Field(description="'mine' or 'all'")
+    since: datetime | None
+    until: datetime | None
+    sessions: int
+    sessions_created: int
+    messages: int
+    user_messages: int
+    assistant_messages: int
+    active_days: int
+    messages_per_session: float
+    processing_time_mean_ms: float | None
+    processing_time_p95_ms: float | None
+    errors: int
+    error_rate: float
+    total_tokens: int
+    tool_usage: dict[str, int]
+    daily: list[DailyOut]
+    per_user: list[UserMetricsOut] | None
+
+    @classmethod
+    def of(cls, m: SessionMetrics, *, scope: str) -> MetricsOut:
+        """From SessionMetrics."""
+        data = m._asdict()
+        data["daily"] = [DailyOut(**d._asdict()) for d in m.daily]
+        data["per_user"] = (
+            None if m.per_user is None else [UserMetricsOut(**u._asdict()) for u in m.per_user]
+        )
+        return cls(scope=scope, **data)
+
+
+class HealthOut(BaseModel):
+    """Liveness and database reachability."""
+
+    status: str = Field(description="'ok' or 'unavailable'")
+    database: str = Field(description="'reachable' or 'unreachable'")
