@@ -422,29 +422,31 @@ class ConversationService:
             limit = _check_limit(limit, maximum=100_000)
         if before_id is not None:
             before_id = check_optional_int("before_id", before_id)
-        join_on = MESSAGES.c.session_id == SESSIONS.c.session_id
-        if before_id is not None:
-            join_on = join_on & (MESSAGES.c.id < before_id)
-        # One statement: the session row (ownership) left-joined to the wanted messages.
-        query = (
-            select(*MESSAGE_COLUMNS)
-            .select_from(SESSIONS.outerjoin(MESSAGES, join_on))
-            .where(SESSIONS.c.session_id == sid, SESSIONS.c.user_id == _user_id(user))
+        # messages.user_id is the session owner, so this one statement is also the ownership
+        # check; an index range scan on (session_id, id). Only an empty page needs a second look.
+        query = select(*MESSAGE_COLUMNS).where(
+            MESSAGES.c.session_id == sid, MESSAGES.c.user_id == _user_id(user)
         )
+        if before_id is not None:
+            query = query.where(MESSAGES.c.id < before_id)
         if limit is None:
             query = query.order_by(MESSAGES.c.id)
         else:
             query = query.order_by(MESSAGES.c.id.desc()).limit(limit)
         with self._tx() as conn:
-            rows = conn.execute(query).all()
-        if not rows:
-            raise SessionNotFound(sid)
-        if rows[0][0] is None:
-            return []
-        records = list(map(MessageRecord._make, rows))
+            records = list(map(MessageRecord._make, conn.execute(query)))
+            if not records and not self._owns(conn, sid, user):
+                raise SessionNotFound(sid)
         if limit is not None:
             records.reverse()
         return records
+
+    def _owns(self, conn: Connection, sid: str, user: UserRecord) -> bool:
+        """True when session `sid` exists and belongs to `user` (caller's transaction)."""
+        owned = select(SESSIONS.c.id).where(
+            SESSIONS.c.session_id == sid, SESSIONS.c.user_id == _user_id(user)
+        )
+        return conn.execute(owned).first() is not None
 
     # -- search, export, cleanup, metrics --------------------------------------------------------
 
