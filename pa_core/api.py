@@ -193,7 +193,7 @@ def create_app(
         ),
     )
     app.state.pa = state
-    basic = _BasicScheme(realm=REALM, auto_error=False)
+    basic = _BasicScheme(scheme_name="basicAuth", realm=REALM, auto_error=False)
     _install_error_handlers(app)
 
     @app.middleware("http")
