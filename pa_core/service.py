@@ -56,20 +56,20 @@ _PG_ADD_MESSAGE = text(
     """
     WITH s AS (
         UPDATE conversation_sessions
-           SET last_activity_at = :now, message_count = message_count + 1
-         WHERE session_id = :sid AND user_id = :uid
+           SET last_activity_at = :created_at, message_count = message_count + 1
+         WHERE session_id = :session_id AND user_id = :user_id
      RETURNING session_id
     )
     INSERT INTO conversation_messages (session_id, user_id, role, content, tools_used,
         processing_time_ms, token_count, has_error, error_message, message_metadata, created_at)
-    SELECT s.session_id, :uid, :role, :content, :tools, :ptime, :tokens, :has_error, :err,
-           :meta, :now
+    SELECT s.session_id, :user_id, :role, :content, :tools_used, :processing_time_ms,
+           :token_count, :has_error, :error_message, :message_metadata, :created_at
       FROM s
     RETURNING id
     """
 ).bindparams(
-    bindparam("tools", type_=JSONB(none_as_null=True)),
-    bindparam("meta", type_=JSONB(none_as_null=True)),
+    bindparam("tools_used", type_=JSONB(none_as_null=True)),
+    bindparam("message_metadata", type_=JSONB(none_as_null=True)),
 )
 
 
@@ -348,36 +348,23 @@ class ConversationService:
         """Store a message and bump the session's last activity, in one transaction."""
         sid = _sid_or_raise(session_id)
         params = {
-            "sid": sid,
-            "uid": _user_id(user),
+            "session_id": sid,
+            "user_id": _user_id(user),
             "role": check_message_role(role),
             "content": check_content(content),
-            "tools": check_tools(tools_used),
-            "ptime": check_optional_int("processing_time_ms", processing_time_ms),
-            "tokens": check_optional_int("token_count", token_count),
+            "tools_used": check_tools(tools_used),
+            "processing_time_ms": check_optional_int("processing_time_ms", processing_time_ms),
+            "token_count": check_optional_int("token_count", token_count),
             "has_error": bool(has_error),
-            "err": check_error_message(error_message),
-            "meta": check_json("metadata", metadata),
-            "now": utcnow(),
+            "error_message": check_error_message(error_message),
+            "message_metadata": check_json("metadata", metadata),
+            "created_at": utcnow(),
         }
         with self._tx(write=True) as conn:
             new_id = self._insert_message(conn, params)
         if new_id is None:
             raise SessionNotFound(sid)
-        return MessageRecord(
-            id=new_id,
-            session_id=sid,
-            user_id=params["uid"],
-            role=params["role"],
-            content=params["content"],
-            tools_used=params["tools"],
-            processing_time_ms=params["ptime"],
-            token_count=params["tokens"],
-            has_error=params["has_error"],
-            error_message=params["err"],
-            message_metadata=params["meta"],
-            created_at=params["now"],
-        )
+        return MessageRecord(id=new_id, **params)
 
     def _insert_message(self, conn: Connection, params: dict) -> int | None:
         """Insert within the caller's transaction; None when the session is not the user's."""
@@ -385,28 +372,18 @@ class ConversationService:
             return conn.execute(_PG_ADD_MESSAGE, params).scalar()
         bumped = conn.execute(
             update(SESSIONS)
-            .where(SESSIONS.c.session_id == params["sid"], SESSIONS.c.user_id == params["uid"])
-            .values(last_activity_at=params["now"], message_count=SESSIONS.c.message_count + 1)
+            .where(
+                SESSIONS.c.session_id == params["session_id"],
+                SESSIONS.c.user_id == params["user_id"],
+            )
+            .values(
+                last_activity_at=params["created_at"],
+                message_count=SESSIONS.c.message_count + 1,
+            )
         )
         if bumped.rowcount != 1:
             return None
-        return conn.execute(
-            insert(MESSAGES)
-            .values(
-                session_id=params["sid"],
-                user_id=params["uid"],
-                role=params["role"],
-                content=params["content"],
-                tools_used=params["tools"],
-                processing_time_ms=params["ptime"],
-                token_count=params["tokens"],
-                has_error=params["has_error"],
-                error_message=params["err"],
-                message_metadata=params["meta"],
-                created_at=params["now"],
-            )
-            .returning(MESSAGES.c.id)
-        ).scalar_one()
+        return conn.execute(insert(MESSAGES).values(**params).returning(MESSAGES.c.id)).scalar_one()
 
     def get_messages(
         self,
