@@ -389,20 +389,11 @@ def create_app(
             raise SessionNotFound(session_id)
         assistant = state.assistant_factory(service, user)
         if not stream:
-            reply = assistant.chat(message, session_id=session_id)
-            return ChatOut(
-                session_id=reply.session_id,
-                content=reply.content,
-                tools_used=list(reply.tools_used or []),
-                processing_time_ms=reply.processing_time_ms,
-                token_count=reply.token_count,
-                has_error=bool(reply.has_error),
-                error_message=reply.error_message,
-            )
+            return _reply_out(assistant.chat(message, session_id=session_id))
         if session_id is None:
             session_id = service.create_session(user=user).session_id
         return StreamingResponse(
-            _sse(assistant, message, session_id, service, user),
+            _sse(assistant, message, session_id),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -516,36 +507,42 @@ def _sse_event(data: Any, event: str | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _sse(
-    assistant: Any, message: str, session_id: str, service: ConversationService, user: UserRecord
-) -> Iterator[str]:
-    """Server-sent events: `session`, then one `delta` per text chunk, then `done` (or `error`)."""
+def _reply_out(reply: Any) -> ChatOut:
+    """ChatOut from the assistant's ChatReply."""
+    return ChatOut(
+        session_id=reply.session_id,
+        content=reply.content,
+        tools_used=list(reply.tools_used or []),
+        processing_time_ms=reply.processing_time_ms,
+        token_count=reply.token_count,
+        has_error=bool(reply.has_error),
+        error_message=reply.error_message,
+        message_id=getattr(reply, "message_id", None),
+        title=getattr(reply, "title", None),
+    )
+
+
+def _sse(assistant: Any, message: str, session_id: str) -> Iterator[str]:
+    """Server-sent events: `session`, one `delta` per text chunk, then `done` (or `error`)."""
     yield _sse_event({"session_id": session_id}, "session")
     try:
         for chunk in assistant.stream(message, session_id=session_id):
             if chunk:
                 yield _sse_event({"text": chunk}, "delta")
-    except Exception as exc:  # boundary: the status line is already sent
-        log.exception("streaming reply failed")
-        yield _sse_event({"detail": f"The reply failed: {type(exc).__name__}"}, "error")
+    except PAError as exc:
+        yield _sse_event({"detail": str(exc)}, "error")
         return
-    done: dict[str, Any] = {"session_id": session_id}
-    try:
-        last = service.get_messages(session_id, user=user, limit=1)
-    except PAError:
-        last = []
-    if last and last[0].role == "assistant":
-        m = last[0]
-        done.update(
-            message_id=m.id,
-            content=m.content,
-            tools_used=list(m.tools_used or []),
-            processing_time_ms=m.processing_time_ms,
-            token_count=m.token_count,
-            has_error=m.has_error,
-            error_message=m.error_message,
+    except Exception as exc:  # boundary: the status line is already sent; report in-band
+        log.error("streaming reply failed", exc_info=exc)
+        yield _sse_event(
+            {"detail": "The reply failed on the server; the error was logged."}, "error"
         )
-    yield _sse_event(done, "done")
+        return
+    reply = getattr(assistant, "last_reply", None)
+    if reply is None:
+        yield _sse_event({"detail": "The reply did not complete."}, "error")
+        return
+    yield _sse_event(_reply_out(reply).model_dump(), "done")
 
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:

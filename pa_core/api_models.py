@@ -143,6 +143,12 @@ class ChatOut(BaseModel):
     token_count: int | None
     has_error: bool
     error_message: str | None
+    message_id: int | None = Field(
+        default=None, description="Id of the stored assistant message (null if not saved yet)"
+    )
+    title: str | None = Field(
+        default=None, description="The title given to the session by its first exchange"
+    )
 
 
 class SearchHitOut(BaseModel):
