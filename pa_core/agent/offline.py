@@ -1,0 +1,193 @@
+"""The offline provider: a deterministic assistant built on the real tools, no model needed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pa_core.agent.providers import TurnResult
+from pa_core.agent.tools import (
+    CALCULATOR,
+    DATETIME,
+    SEARCH,
+    SESSION_STATS,
+    ToolContext,
+    ToolError,
+    find_timezone_in,
+    run_tool,
+)
+
+OFFLINE_MODEL = "offline-tools-1"
+
+CAPABILITIES = (
+    "- **Calculator**: “What is 12 * 7?”, “sqrt(2) * 10”, “15% of 80”, “2^32”\n"
+    "- **Date and time**: “What time is it in Tokyo?”, “What's the date in Europe/Paris?”\n"
+    "- **Search your past conversations**: “Search my conversations for invoices”\n"
+    "- **This conversation**: “Summarize this conversation” or “Show session statistics”"
+)
+NO_MODEL_NOTE = (
+    "No language model is configured, so I'm running as the offline assistant. "
+    "Set `PA_LLM_BASE_URL` / `PA_LLM_API_KEY` (any OpenAI-compatible server) for free-form answers."
+)
+
+_ARITH_CHARS = r"[\d\s.,+\-*/^%×÷−()xX]"
+_FUNC_NAMES = (
+    r"(?:sqrt|abs|round|floor|ceil|exp|log10|log2|log|ln|sin|cos|tan|asin|acos|atan"
+    r"|factorial|degrees|radians|min|max|pi|tau)"
+)
+_EXPR = re.compile(rf"(?:{_FUNC_NAMES}|{_ARITH_CHARS})+", re.IGNORECASE)
+_PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+_SEARCH = re.compile(
+    r"(?:search|find|look\s*up|look\s+for)\b(?:\s+(?:my|our|the))?"
+    r"(?:\s+(?:past|previous|old|earlier))?"
+    r"(?:\s+(?:conversations?|chats?|messages?|history|sessions?))?"
+    r"(?:\s+(?:for|about|mentioning|with))?\s+(?P<q>.+)",
+    re.IGNORECASE,
+)
+_SAID_ABOUT = re.compile(
+    r"(?:what\s+did\s+(?:i|we)\s+(?:say|talk|write|discuss)|did\s+(?:i|we)\s+(?:mention|discuss|talk\s+about))"
+    r"(?:\s+(?:about|regarding|on))?\s+(?P<q>.+)",
+    re.IGNORECASE,
+)
+_STATS = re.compile(
+    r"\b(summar(?:y|ise|ize)|statistics|stats|recap|how\s+many\s+messages)\b", re.IGNORECASE
+)
+_TIME = re.compile(
+    r"\b(time|date|today|day\s+is\s+it|what\s+day|clock|timezone|time\s+zone)\b", re.IGNORECASE
+)
+_GREETING = re.compile(r"^\s*(hi|hello|hey|good\s+(morning|afternoon|evening)|help)\b", re.I)
+
+
+class OfflineProvider:
+    """Answers arithmetic, date/time, history search and session statistics with real tools."""
+
+    name = "offline"
+    model = OFFLINE_MODEL
+    is_offline = True
+
+    def respond(
+        self,
+        messages: list[dict[str, Any]],
+        ctx: ToolContext,
+        result: TurnResult,
+        *,
+        stream: bool,
+    ) -> Iterator[str]:
+        """Yield the reply to the last user message in a few chunks (lines)."""
+        result.model = self.model
+        text = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        reply = self.answer(text, ctx, result)
+        prompt_chars = sum(len(m.get("content") or "") for m in messages)
+        result.add_usage(_estimate(prompt_chars), _estimate(len(reply)), None)
+        result.estimated_tokens = True
+        if not stream:
+            yield reply
+            return
+        yield from _chunks(reply)
+
+    def make_title(self, first_message: str) -> str | None:
+        """No model: the caller uses the first message as the title."""
+        return None
+
+    def answer(self, text: str, ctx: ToolContext, result: TurnResult) -> str:
+        """The whole reply to `text`; a tool failure raises ToolError (the assistant reports it)."""
+        plan = plan_tools(text)
+        if not plan:
+            return _fallback(text)
+        parts = []
+        for name, args in plan:
+            result.tools_used.append(name)
+            output = run_tool(name, ctx, args)
+            parts.append(_present(name, args, output))
+        return "\n\n".join(parts)
+
+
+def plan_tools(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """Which tools a message asks for, with their arguments (deterministic rules)."""
+    stripped = text.strip()
+    m = _SEARCH.search(stripped) or _SAID_ABOUT.search(stripped)
+    if m and not _looks_like_arithmetic(stripped):
+        query = m.group("q").strip().strip("?.!\"'“”")
+        if query:
+            return [(SEARCH, {"query": query})]
+    if _STATS.search(stripped) and re.search(
+        r"\b(this|our|the|current)\s+(conversation|chat|session)\b|\bsession\b|\bconversation\b",
+        stripped,
+        re.IGNORECASE,
+    ):
+        return [(SESSION_STATS, {})]
+    expression = extract_expression(stripped)
+    if expression is not None:
+        return [(CALCULATOR, {"expression": expression})]
+    if _TIME.search(stripped):
+        zone = find_timezone_in(_after_in(stripped)) or _named_place(stripped)
+        return [(DATETIME, {"timezone": zone} if zone else {})]
+    return []
+
+
+def _after_in(text: str) -> str:
+    """The part after ' in ' / ' at ' (where a place usually is), else the whole text."""
+    m = re.search(r"\b(?:in|at|for)\s+(.+)$", text, re.IGNORECASE)
+    return m.group(1) if m else text
+
+
+def _named_place(text: str) -> str | None:
+    """A capitalised place after 'in' ('time in Atlantis') that is not a known zone: the tool
+    then says it does not know it, rather than silently answering in UTC."""
+    m = re.search(r"\b(?:in|at)\s+([A-Z][\w/+-]*(?:\s+[A-Z][\w/+-]*)*)", text)
+    return m.group(1) if m else None
+
+
+def _looks_like_arithmetic(text: str) -> bool:
+    return extract_expression(text) is not None and not re.search(r"[a-z]{4,}\s+for\b", text)
+
+
+def extract_expression(text: str) -> str | None:
+    """The arithmetic expression in a message ('What is 12 * 7?' -> '12 * 7'), or None."""
+    text = _PERCENT_OF.sub(lambda m: f"({m.group(1)} / 100 * {m.group(2)})", text)
+    best = None
+    for m in _EXPR.finditer(text):
+        candidate = m.group(0).strip().strip(",.").strip()
+        if not re.search(r"\d|pi|tau", candidate, re.IGNORECASE):
+            continue
+        has_op = re.search(r"[+\-*/^%×÷−]|\d\s*[xX]\s*\d", candidate) or re.match(
+            _FUNC_NAMES + r"\s*\(", candidate, re.IGNORECASE
+        )
+        if not has_op:
+            continue
+        if best is None or len(candidate) > len(best):
+            best = candidate
+    if best is None:
+        return None
+    # Dates like 2026-11-24 or 24/11/2026 are not arithmetic questions.
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}", best):
+        return None
+    return best
+
+
+def _present(name: str, args: dict[str, Any], output: str) -> str:
+    if name == CALCULATOR:
+        value = output.rsplit(" = ", 1)[-1]
+        return f"{args['expression']} = **{value}**"
+    if name == DATETIME:
+        return f"It is {output}."
+    return output
+
+
+def _fallback(text: str) -> str:
+    opener = "Hello! " if _GREETING.match(text) else ""
+    return f"{opener}{NO_MODEL_NOTE}\n\nHere is what I can do offline:\n{CAPABILITIES}"
+
+
+def _estimate(chars: int) -> int:
+    """A rough token count (about 4 characters per token), marked as estimated in metadata."""
+    return max(1, (chars + 3) // 4) if chars else 0
+
+
+def _chunks(reply: str) -> Iterator[str]:
+    """Split a reply into line-sized chunks that join back to exactly `reply`."""
+    yield from reply.splitlines(keepends=True)
+
+
+__all__ = ["OfflineProvider", "ToolError", "extract_expression", "plan_tools"]

@@ -1,0 +1,205 @@
+"""The offline assistant through chat() and stream(), on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+import pa_core
+from pa_core.agent import ChatReply, ContextCache, OfflineProvider, PersonalAssistant
+from pa_core.config import Settings
+
+FIXED_NOW = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+
+
+def offline_settings() -> Settings:
+    return Settings(PA_LLM_PROVIDER="offline", PA_LLM_API_KEY=None, PA_LLM_BASE_URL=None)
+
+
+def make(svc, user, **kw) -> PersonalAssistant:
+    kw.setdefault("cache", ContextCache())
+    return PersonalAssistant(svc, user, settings=offline_settings(), clock=lambda: FIXED_NOW, **kw)
+
+
+def test_public_names_and_offline_flags(svc, alice):
+    assistant = pa_core.PersonalAssistant(svc, alice, settings=offline_settings())
+    assert pa_core.ChatReply is ChatReply
+    assert assistant.is_offline is True
+    assert assistant.provider_name == "offline"
+
+
+def test_calculator_through_chat_is_stored_with_tools_and_timing(svc, alice):
+    reply = make(svc, alice).chat("What is 12 * 7?")
+    assert "84" in reply.content
+    assert reply.tools_used == ["calculator"]
+    assert reply.has_error is False and reply.error_message is None
+    assert reply.processing_time_ms >= 0 and reply.token_count > 0
+    stored = svc.get_messages(reply.session_id, user=alice)
+    assert [m.role for m in stored] == ["user", "assistant"]
+    assert stored[0].content == "What is 12 * 7?"
+    assert stored[1].content == reply.content
+    assert stored[1].tools_used == ["calculator"]
+    assert stored[1].processing_time_ms == reply.processing_time_ms
+    assert stored[1].token_count == reply.token_count
+    meta = stored[1].message_metadata
+    assert meta["model"] == "offline-tools-1" and meta["provider"] == "offline"
+    assert meta["prompt_tokens"] + meta["completion_tokens"] == reply.token_count
+    assert reply.message_id == stored[1].id and reply.user_message_id == stored[0].id
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "tool"),
+    [
+        ("What is 12 * 7?", "84", "calculator"),
+        ("2^10 + sqrt(16)", "1028", "calculator"),
+        ("what's 15% of 80?", "12", "calculator"),
+        ("How much is 1,000 x 3?", "3000", "calculator"),
+        ("What time is it in Tokyo?", "21:30 (Asia/Tokyo, UTC+09:00)", "get_datetime"),
+        ("What's the date in New York?", "Sunday, 01 March 2026, 07:30", "get_datetime"),
+        ("what time is it?", "12:30 (UTC, UTC+00:00)", "get_datetime"),
+        ("Time in Europe/Paris please", "13:30 (Europe/Paris, UTC+01:00)", "get_datetime"),
+    ],
+)
+def test_tools_through_stream(svc, alice, question, expected, tool):
+    assistant = make(svc, alice)
+    chunks = list(assistant.stream(question))
+    reply = assistant.last_reply
+    assert expected in "".join(chunks)
+    assert reply.tools_used == [tool]
+    assert "".join(chunks) == reply.content
+    stored = svc.get_messages(assistant.last_session_id, user=alice)
+    assert stored[-1].content == "".join(chunks)
+    assert stored[-1].tools_used == [tool]
+    assert stored[-1].message_metadata["streamed"] is True
+
+
+def test_search_finds_other_sessions_but_not_the_question_itself(svc, alice, bob):
+    assistant = make(svc, alice)
+    first = assistant.chat("Remember the quarterly budget is 4200 euros")
+    make(svc, bob).chat("my budget is secret")
+    reply = assistant.chat("Search my conversations for budget")
+    assert reply.tools_used == ["search_history"]
+    assert reply.session_id != first.session_id
+    assert "4200" in reply.content and "secret" not in reply.content
+    assert "(user): Search my conversations" not in reply.content  # the question itself
+    nothing = assistant.chat("search for zanzibar", session_id=reply.session_id)
+    assert "No past messages match 'zanzibar'" in nothing.content
+
+
+def test_session_statistics_and_summary(svc, alice):
+    assistant = make(svc, alice)
+    sid = assistant.chat("What is 2 + 2?").session_id
+    assistant.chat("What time is it in UTC?", session_id=sid)
+    reply = assistant.chat("Show statistics for this conversation", session_id=sid)
+    assert reply.tools_used == ["session_stats"]
+    assert "5 message(s): 3 from you and 2 from the assistant" in reply.content
+    assert "calculator ×1" in reply.content and "get_datetime ×1" in reply.content
+    assert "What is 2 + 2?" in reply.content
+
+
+def test_help_says_no_model_is_configured(svc, alice):
+    reply = make(svc, alice).chat("Hello there, who are you?")
+    assert reply.tools_used == []
+    assert "No language model is configured" in reply.content
+    assert "Calculator" in reply.content
+
+
+@pytest.mark.parametrize(
+    "question", ["What is 1/0?", "compute 9^9^9", "What's the time in Atlantis?"]
+)
+def test_tool_failure_is_an_error_reply(svc, alice, question):
+    assistant = make(svc, alice)
+    chunks = list(assistant.stream(question))
+    reply = assistant.last_reply
+    assert reply.has_error is True and reply.error_message
+    assert "".join(chunks) == reply.content
+    stored = svc.get_messages(reply.session_id, user=alice)[-1]
+    assert stored.has_error is True and stored.error_message == reply.error_message
+
+
+def test_restart_continues_the_same_session_from_the_database(svc, alice):
+    first = make(svc, alice)
+    sid = first.chat("What is 6 * 7?").session_id
+    restarted = make(svc, alice)  # a new process: fresh cache, same database
+    reply = restarted.chat("summarize this conversation", session_id=sid)
+    assert reply.session_id == sid
+    assert "6 * 7" in reply.content
+    assert len(svc.get_messages(sid, user=alice)) == 4
+
+
+def test_title_from_first_message_and_never_overwritten(svc, alice):
+    assistant = make(svc, alice)
+    reply = assistant.chat("What is 40 + 2? I need this for the quarterly planning spreadsheet")
+    session = svc.get_session(reply.session_id, user=alice)
+    assert session.title.startswith("What is 40 + 2?") and len(session.title) <= 60
+    svc.rename_session(reply.session_id, user=alice, title="Mine")
+    assistant.chat("What is 1 + 1?", session_id=reply.session_id)
+    assert svc.get_session(reply.session_id, user=alice).title == "Mine"
+    own = svc.create_session(user=alice, title="Set by me")
+    assistant.chat("What is 3 + 3?", session_id=own.session_id)
+    assert svc.get_session(own.session_id, user=alice).title == "Set by me"
+
+
+def test_another_users_session_id_starts_a_new_session(svc, alice, bob):
+    bobs = make(svc, bob).chat("What is 1 + 1?").session_id
+    reply = make(svc, alice).chat("What is 2 + 2?", session_id=bobs)
+    assert reply.session_id != bobs
+    assert len(svc.get_messages(bobs, user=bob)) == 2
+    assert len(svc.get_messages(reply.session_id, user=alice)) == 2
+
+
+def test_last_session_id_is_known_before_the_first_chunk(svc, alice):
+    assistant = make(svc, alice)
+    gen = assistant.stream("What is 3 * 3?")
+    first = next(gen)
+    assert assistant.last_session_id is not None and assistant.last_reply is None
+    rest = list(gen)
+    assert assistant.last_reply.session_id == assistant.last_session_id
+    assert first + "".join(rest) == assistant.last_reply.content
+
+
+class RecordingOffline(OfflineProvider):
+    """The offline provider, remembering the context each turn was given."""
+
+    def __init__(self):
+        self.seen: list[list[dict]] = []
+
+    def respond(self, messages, ctx, result, *, stream):
+        self.seen.append([dict(m) for m in messages])
+        return super().respond(messages, ctx, result, stream=stream)
+
+
+def test_cache_is_used_and_revalidated_against_other_writers(svc, alice):
+    cache, provider = ContextCache(), RecordingOffline()
+    a = make(svc, alice, cache=cache, provider=provider)
+    sid = a.chat("What is 1 + 1?").session_id
+    a.chat("What is 2 + 2?", session_id=sid)
+    assert cache.hits == 1
+    assert [m["content"] for m in provider.seen[-1]][:2] == ["What is 1 + 1?", "1 + 1 = **2**"]
+    other = make(svc, alice)  # another replica writes to the same session
+    other.chat("What is 10 * 10?", session_id=sid)
+    a.chat("What is 3 + 3?", session_id=sid)
+    assert cache.misses >= 1
+    contents = [m["content"] for m in provider.seen[-1]]
+    assert "What is 10 * 10?" in contents and contents[-1] == "What is 3 + 3?"
+    assert len(contents) == 7
+
+
+def test_history_budget_limits_what_is_sent(svc, alice):
+    provider = RecordingOffline()
+    a = make(svc, alice, provider=provider, history_messages=3, history_chars=10_000)
+    sid = a.chat("What is 1 + 1?").session_id
+    for n in range(2, 5):
+        a.chat(f"What is {n} + {n}?", session_id=sid)
+    assert len(provider.seen[-1]) <= 3
+    assert provider.seen[-1][0]["role"] == "user"
+    assert provider.seen[-1][-1]["content"] == "What is 4 + 4?"
+    small = make(svc, alice, provider=RecordingOffline(), history_chars=20)
+    small.chat("What is 5 + 5?", session_id=sid)
+    assert [m["content"] for m in small.provider.seen[-1]] == ["What is 5 + 5?"]
+
+
+def test_bad_input_raises_validation_error(svc, alice):
+    with pytest.raises(pa_core.ValidationError):
+        make(svc, alice).chat("   ")
