@@ -1,0 +1,1 @@
+"""Benchmarks of the persistence layer against the raw driver and the peers (docs/BENCHMARKS.md)."""

@@ -1,0 +1,102 @@
+"""Timing, statement counting and result rows."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+
+@dataclass
+class Row:
+    """One measured line of a report table."""
+
+    section: str
+    op: str
+    impl: str
+    n: int = 0
+    median_ms: float | None = None
+    p95_ms: float | None = None
+    stmts: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON."""
+        return asdict(self)
+
+
+class StatementCounter:
+    """Counts SQL statements sent through every engine it watches (before_cursor_execute)."""
+
+    def __init__(self):
+        self.count = 0
+        self._watched: set[int] = set()
+
+    def watch(self, engine: Engine) -> None:
+        """Count the statements of `engine` from now on."""
+        if id(engine) in self._watched:
+            return
+        self._watched.add(id(engine))
+        event.listen(engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, *_args) -> None:
+        self.count += 1
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(samples)
+    k = max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def measure(
+    fn: Callable[[], Any],
+    *,
+    reps: int,
+    budget_s: float,
+    warmup: int = 2,
+    min_reps: int = 5,
+) -> tuple[list[float], int]:
+    """Run `fn` `warmup` times, then up to `reps` timed times within `budget_s`; ms samples."""
+    for _ in range(warmup):
+        fn()
+    samples: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    while len(samples) < reps and (len(samples) < min_reps or time.perf_counter() < deadline):
+        t0 = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    return samples, warmup + len(samples)
+
+
+def timed_row(
+    section: str,
+    op: str,
+    impl: str,
+    fn: Callable[[], Any],
+    *,
+    reps: int,
+    budget_s: float,
+    counter: StatementCounter | None = None,
+    static_stmts: float | None = None,
+    warmup: int = 2,
+) -> Row:
+    """Measure `fn` and turn it into a Row (statements per call from the counter or static)."""
+    before = counter.count if counter else 0
+    samples, calls = measure(fn, reps=reps, budget_s=budget_s, warmup=warmup)
+    stmts = (counter.count - before) / calls if counter else static_stmts
+    return Row(
+        section,
+        op,
+        impl,
+        n=len(samples),
+        median_ms=statistics.median(samples),
+        p95_ms=percentile(samples, 0.95),
+        stmts=stmts,
+    )

@@ -1,0 +1,490 @@
+"""The benchmark run: seed, measure ours / the floor / the peers, write the tables."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import pa_core
+from bench import report
+from bench.harness import Row, StatementCounter, percentile, timed_row
+from bench.peers import Floor, make_peers
+from bench.seed import COMMON_WORD, NOW, RARE_WORD, SIZES, Seeded, Size, seed
+from pa_core.db import create_db_engine
+
+DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+MSG = ("Please summarise the budget report for the Q3 planning meeting and list the three "
+       "biggest risks. Also check whether the travel schedule for the customer visit still fits "
+       "the draft invoice dates, and remind me what we agreed last week about the vendor "
+       "contract renewal and the open support tickets for the Berlin office, thanks!!")  # fmt: skip
+REPLY = MSG.upper()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def admin_url() -> str:
+    """The PostgreSQL server to create the throwaway benchmark database on."""
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
+    return pa_core.config.normalize_url(url)
+
+
+@contextlib.contextmanager
+def throwaway_database(backend: str, size: Size):
+    """A new, migrated database of `backend`; dropped (or deleted) afterwards."""
+    if backend == "sqlite":
+        tmp = Path(tempfile.mkdtemp(prefix="pa-bench-"))
+        url = f"sqlite:///{tmp / 'bench.db'}"
+        try:
+            pa_core.migrate(url)
+            yield url
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    admin = admin_url()
+    name = f"pa_bench_{size.name}_{uuid.uuid4().hex[:8]}"
+    eng = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    try:
+        pa_core.migrate(url)
+        yield url
+    finally:
+        from pa_core.db import dispose_engines
+
+        dispose_engines()
+        with eng.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+
+class Bench:
+    """All measurements of one backend at one size."""
+
+    def __init__(self, url: str, size: Size, seeded: Seeded, log):
+        self.url = url
+        self.size = size
+        self.seeded = seeded
+        self.log = log
+        self.backend = "sqlite" if url.startswith("sqlite") else "postgresql"
+        self.engine = create_db_engine(url)
+        self.counter = StatementCounter()
+        self.counter.watch(self.engine)
+        self.svc = pa_core.ConversationService(self.engine)
+        self.rows: list[Row] = []
+        self.floor = Floor(url)
+        self.peers, self.missing = make_peers(url, on_engine=self.counter.watch)
+        users = {u.username: u for u in self.svc.list_users()}
+        self.user_of = {uid: users[name] for name, uid in seeded.users.items()}
+        self.hist = users["hist"]
+
+    def close(self) -> None:
+        """Release every connection."""
+        for peer in self.peers:
+            peer.close()
+        self.floor.close()
+        self.engine.dispose()
+
+    def t(self, section: str, op: str, impl: str, fn, *, reps=None, static=None, count=True):
+        """Measure and keep one row."""
+        row = timed_row(
+            section, op, impl, fn,
+            reps=reps or self.size.reps,
+            budget_s=self.size.budget_s,
+            counter=self.counter if count and static is None else None,
+            static_stmts=static,
+        )  # fmt: skip
+        self.rows.append(row)
+        self.log(f"  {op:<44} {impl:<40} median {row.median_ms:9.3f} ms  p95 {row.p95_ms:9.3f}")
+        return row
+
+    def missing_rows(self, section: str, op: str) -> None:
+        """Rows that say why a peer is absent."""
+        for name, why in self.missing.items():
+            self.rows.append(Row(section, op, name, note=why))
+
+    # -- operations ------------------------------------------------------------------------------
+
+    def history_contents(self, sid: str) -> list[tuple[str, str]]:
+        """(role, content) of a seeded session, to give the peers identical histories."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT role, content FROM conversation_messages WHERE session_id = :s "
+                    "ORDER BY id"
+                ),
+                {"s": sid},
+            ).all()
+        return [(r[0], r[1]) for r in rows]
+
+    def run_messages(self) -> None:
+        """Appends and history loads: ours, the floor, the peers."""
+        sd = self.seeded
+        hist = self.hist
+        sec = "Messages"
+        peer_chats: dict[str, dict[int, str]] = {p.name: {} for p in self.peers}
+        for n, sid in sd.history_sessions.items():
+            contents = self.history_contents(sid)
+            for p in self.peers:
+                peer_chats[p.name][n] = p.create(contents)
+        append_sid = sd.append_sessions[0]
+        contents20 = self.history_contents(append_sid)
+        for p in self.peers:
+            peer_chats[p.name][20] = p.create(contents20)
+
+        # Loads first (appends below grow the sessions they write to).
+        for n, sid in sd.history_sessions.items():
+            op = f"load whole history ({n:,} messages)"
+            self.t(sec, op, "ours", lambda sid=sid: self.svc.get_messages(sid, user=hist))
+            self.t(sec, op, "floor: raw SELECT ORDER BY id", lambda sid=sid: self.floor.load(sid),
+                   static=1, count=False)  # fmt: skip
+            for p in self.peers:
+                chat = peer_chats[p.name][n]
+                self.t(sec, op, p.name, lambda p=p, c=chat: p.load(c),
+                       static=p.statements.get("load"))  # fmt: skip
+            self.missing_rows(sec, op)
+        for n, sid in sd.history_sessions.items():
+            if n < 100:
+                continue
+            self.t(sec, f"load last 50 of {n:,}", "ours",
+                   lambda sid=sid: self.svc.get_messages(sid, user=hist, limit=50))  # fmt: skip
+
+        op = "append one message (chat of 20)"
+        self.t(sec, op, "ours", lambda: self.svc.add_message(append_sid, user=hist, content=MSG))
+        floor_sid = sd.append_sessions[1]
+        self.t(
+            sec,
+            op,
+            "floor: raw INSERT + COMMIT",
+            lambda: self.floor.append(floor_sid, hist.id, MSG),
+            static=1,
+            count=False,
+        )
+        for p in self.peers:
+            chat = peer_chats[p.name][20]
+            self.t(sec, op, p.name, lambda p=p, c=chat: p.append(c, MSG),
+                   static=p.statements.get("append"))  # fmt: skip
+        self.missing_rows(sec, op)
+
+        op = "append a turn (user + assistant)"
+        turn_sid = sd.append_sessions[2]
+
+        def our_turn():
+            self.svc.add_message(turn_sid, user=hist, role="user", content=MSG)
+            self.svc.add_message(
+                turn_sid,
+                user=hist,
+                role="assistant",
+                content=REPLY,
+                tools_used=["calculator"],
+                processing_time_ms=420,
+                token_count=99,
+            )
+
+        self.t(sec, op, "ours", our_turn)
+        self.t(sec, op, "floor: raw INSERT ×2 + COMMIT",
+               lambda: self.floor.append_turn(floor_sid, hist.id, MSG, REPLY), static=2,
+               count=False)  # fmt: skip
+        for p in self.peers:
+            chat = peer_chats[p.name][20]
+            self.t(sec, op, p.name, lambda p=p, c=chat: p.append_turn(c, MSG, REPLY),
+                   static=p.statements.get("turn"))  # fmt: skip
+        self.missing_rows(sec, op)
+
+        big = max(n for n in sd.history_sessions if n <= 1000)
+        op = f"append one message (chat of {big:,})"
+        big_sid = sd.history_sessions[big]
+        self.t(sec, op, "ours", lambda: self.svc.add_message(big_sid, user=hist, content=MSG))
+        self.t(
+            sec,
+            op,
+            "floor: raw INSERT + COMMIT",
+            lambda: self.floor.append(big_sid, hist.id, MSG),
+            static=1,
+            count=False,
+        )
+        for p in self.peers:
+            chat = peer_chats[p.name][big]
+            self.t(sec, op, p.name, lambda p=p, c=chat: p.append(c, MSG),
+                   static=p.statements.get("append"))  # fmt: skip
+        self.missing_rows(sec, op)
+
+    def run_sessions(self) -> None:
+        """One page of the session list for users with few to very many sessions."""
+        sec = "Session list"
+        for n, uid in self.seeded.list_users.items():
+            user = self.user_of[uid]
+            self.t(sec, f"first page (50), user with {n:,} sessions", "ours",
+                   lambda user=user: self.svc.get_user_sessions(user, limit=50))  # fmt: skip
+        n = max(self.seeded.list_users)
+        user = self.user_of[self.seeded.list_users[n]]
+        pages = [self.svc.get_user_sessions(user, limit=50)]
+        for _ in range(min(n // 50, 40) - 1):
+            pages.append(self.svc.get_user_sessions(user, limit=50, before=pages[-1][-1]))
+        cursor = pages[-1][-1]
+        self.t(sec, f"page {len(pages) + 1} by keyset, user with {n:,} sessions", "ours",
+               lambda: self.svc.get_user_sessions(user, limit=50, before=cursor))  # fmt: skip
+
+    def run_search(self) -> None:
+        """Search a rare and a common word, for the heaviest user and a typical one."""
+        sec = "Search"
+        heavy = self.user_of[self.seeded.search_user]
+        typical = self.user_of[self.seeded.users["filler00000"]]
+        total = self.seeded.total_messages
+        heavy_n = max(self.size.exports)
+        for who, user, count in (("heavy user", heavy, heavy_n), ("typical user", typical, 0)):
+            for word in (RARE_WORD, COMMON_WORD):
+                kind = "rare" if word == RARE_WORD else "common"
+                label = f"{kind} word, {who}" + (f" ({count:,} msgs)" if count else "")
+                op = f"search {label}, table of {total:,}"
+                self.t(
+                    sec,
+                    op,
+                    "ours",
+                    lambda user=user, word=word: self.svc.search_messages(user, word),
+                )
+
+    def run_export(self) -> None:
+        """CSV export: throughput (ours vs COPY) and peak Python memory."""
+        sec = "CSV export"
+        for n, uid in self.seeded.export_users.items():
+            user = self.user_of[uid]
+            op = f"CSV export of {n:,} messages"
+
+            def ours(user=user):
+                size = 0
+                for chunk in self.svc.export_csv(user):
+                    size += len(chunk)
+                return size
+
+            reps = max(3, min(self.size.reps, 10))
+            row = self.t(sec, op, "ours", ours, reps=reps)
+            chars = ours()
+            tracemalloc.start()
+            ours()
+            _cur, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            row.extra = {
+                "rows_per_s": n / (row.median_ms / 1000),
+                "mb_per_s": chars / 1e6 / (row.median_ms / 1000),
+                "peak_mb": peak / 1e6,
+            }
+            floor_name = (
+                "floor: COPY TO STDOUT WITH CSV" if self.backend == "postgresql"
+                else "floor: raw cursor + csv module"
+            )  # fmt: skip
+            frow = self.t(sec, op, floor_name, lambda uid=uid: self.floor.export(uid), reps=reps,
+                          static=1, count=False)  # fmt: skip
+            fchars = self.floor.export(uid)
+            frow.extra = {
+                "rows_per_s": n / (frow.median_ms / 1000),
+                "mb_per_s": fchars / 1e6 / (frow.median_ms / 1000),
+            }
+
+    def run_metrics(self) -> None:
+        """session_metrics over the last 30 days."""
+        sec = "Analytics"
+        since, until = NOW - timedelta(days=30), NOW + timedelta(days=1)
+        self.t(sec, "session_metrics, 30 days, all users", "ours",
+               lambda: self.svc.session_metrics(since=since, until=until),
+               reps=max(5, self.size.reps // 4))  # fmt: skip
+        heavy = self.user_of[self.seeded.search_user]
+        self.t(sec, "session_metrics, 30 days, heaviest user", "ours",
+               lambda: self.svc.session_metrics(heavy, since=since, until=until),
+               reps=max(5, self.size.reps // 4))  # fmt: skip
+
+    def run_concurrency(self) -> None:
+        """8 writer threads, each appending to its own session."""
+        sec = "Concurrency"
+        k, w = self.size.writer_appends, self.size.writers
+        sids = self.seeded.writer_sessions
+        hist = self.hist
+        op = f"{w} concurrent writers × {k} appends"
+
+        def run(make_append):
+            lat: list[float] = []
+            lock = threading.Lock()
+            errors: list[BaseException] = []
+            barrier = threading.Barrier(w)
+
+            def worker(i):
+                append, close = make_append(i)
+                mine = []
+                try:
+                    barrier.wait()
+                    for _ in range(k):
+                        t0 = time.perf_counter_ns()
+                        append()
+                        mine.append((time.perf_counter_ns() - t0) / 1e6)
+                except BaseException as exc:  # noqa: BLE001 - reported in the table below
+                    errors.append(exc)
+                finally:
+                    close()
+                with lock:
+                    lat.extend(mine)
+
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(w)]
+            t0 = time.perf_counter()
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            wall = time.perf_counter() - t0
+            return lat, wall, errors
+
+        def ours(i):
+            return (lambda: self.svc.add_message(sids[i], user=hist, content=MSG)), (lambda: None)
+
+        def floor(i):
+            f = Floor(self.url)
+            return (lambda: f.append(sids[i], hist.id, MSG)), f.close
+
+        for impl, make in (("ours", ours), ("floor: raw INSERT + COMMIT", floor)):
+            lat, wall, errors = run(make)
+            row = Row(sec, op, impl, n=len(lat),
+                      median_ms=statistics.median(lat) if lat else None,
+                      p95_ms=percentile(lat, 0.95) if lat else None,
+                      extra={"msgs_per_s": len(lat) / wall, "errors": len(errors)},
+                      note=f"{errors[0]!r}"[:200] if errors else "")  # fmt: skip
+            self.rows.append(row)
+            self.log(f"  {op:<44} {impl:<40} {len(lat) / wall:9.1f} msgs/s, {len(errors)} errors")
+
+    def run_cleanup(self) -> None:
+        """cleanup_old_sessions over the seeded old sessions (one run; it deletes them)."""
+        sec = "Cleanup"
+        n = self.seeded.old_sessions
+        before = self.counter.count
+        t0 = time.perf_counter_ns()
+        removed = self.svc.cleanup_old_sessions(older_than_days=90)
+        ms = (time.perf_counter_ns() - t0) / 1e6
+        row = Row(sec, f"cleanup of {n:,} old sessions", "ours", n=1, median_ms=ms, p95_ms=ms,
+                  stmts=self.counter.count - before,
+                  extra={"removed": removed, "sessions_per_s": removed / (ms / 1000)})  # fmt: skip
+        self.rows.append(row)
+        self.log(f"  cleanup: removed {removed:,} in {ms:,.0f} ms")
+
+    def run_all(self) -> list[Row]:
+        """Every section, cleanup last."""
+        self.run_messages()
+        self.run_sessions()
+        self.run_search()
+        self.run_export()
+        self.run_metrics()
+        self.run_concurrency()
+        self.run_cleanup()
+        return self.rows
+
+
+def run_backend(backend: str, size: Size, log=print, ui: bool = False) -> dict[str, Any]:
+    """Seed a throwaway database of `backend` and measure everything; returns the result dict."""
+    with throwaway_database(backend, size) as url:
+        eng = create_db_engine(url)
+        t0 = time.perf_counter()
+        seeded = seed(eng, size)
+        seed_s = time.perf_counter() - t0
+        with eng.connect() as conn:
+            actual = conn.execute(text("SELECT count(*) FROM conversation_messages")).scalar_one()
+        eng.dispose()
+        log(f"{backend}: seeded {actual:,} messages / {seeded.total_sessions:,} sessions "
+            f"in {seed_s:.1f} s")  # fmt: skip
+        bench = Bench(url, size, seeded, log)
+        try:
+            rows = bench.run_all()
+            if ui:
+                from bench.ui import ui_rows
+
+                rows.extend(ui_rows(url, size, seeded, log))
+        finally:
+            bench.close()
+    return {
+        "backend": backend,
+        "size": size.name,
+        "seed_seconds": seed_s,
+        "messages": actual,
+        "sessions": seeded.total_sessions,
+        "rows": [r.as_dict() for r in rows],
+    }
+
+
+def environment() -> dict[str, str]:
+    """Machine and versions, for the report."""
+    import psycopg2
+    import sqlalchemy
+
+    versions = {
+        "python": platform.python_version(),
+        "sqlalchemy": sqlalchemy.__version__,
+        "psycopg2": psycopg2.__version__.split()[0],
+        "sqlite": __import__("sqlite3").sqlite_version,
+    }
+    for mod in ("langchain_community", "langchain_postgres", "langchain_core", "psycopg",
+                "streamlit"):  # fmt: skip
+        with contextlib.suppress(ImportError):
+            from importlib.metadata import version
+
+            versions[mod] = version(mod.replace("_", "-"))
+    with contextlib.suppress(Exception):  # the server may be unreachable; report without it
+        eng = create_engine(admin_url())
+        with eng.connect() as conn:
+            versions["postgresql"] = conn.execute(text("SHOW server_version")).scalar_one()
+        eng.dispose()
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}",
+        **versions,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: python -m bench [--quick | --size small|medium] [--backend ...]."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--quick", action="store_true", help="same as --size quick")
+    parser.add_argument("--backend", action="append", choices=["postgresql", "sqlite"],
+                        help="repeatable; default both")  # fmt: skip
+    parser.add_argument("--ui", action="store_true", help="also time the chat page (AppTest)")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"),
+                        help="folder for the JSON and Markdown results")  # fmt: skip
+    parser.add_argument("--docs", action="store_true",
+                        help="also replace this run's tables in docs/BENCHMARKS.md")  # fmt: skip
+    args = parser.parse_args(argv)
+    size = SIZES["quick" if args.quick else args.size]
+    backends = args.backend or ["postgresql", "sqlite"]
+    results = {"environment": environment(), "command": "python -m bench " + " ".join(
+        argv if argv is not None else sys.argv[1:]), "runs": []}  # fmt: skip
+    for backend in backends:
+        results["runs"].append(run_backend(backend, size, ui=args.ui))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for run in results["runs"]:
+        stem = f"{run['size']}-{run['backend']}"
+        (out / f"{stem}.json").write_text(json.dumps(
+            {"environment": results["environment"], "command": results["command"], **run},
+            indent=1, default=str))  # fmt: skip
+        md = report.render(run, results["environment"], results["command"])
+        (out / f"{stem}.md").write_text(md)
+        print(md)
+        if args.docs:
+            report.update_docs(ROOT / "docs" / "BENCHMARKS.md", stem, md)
+    return 0
