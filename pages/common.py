@@ -1,0 +1,70 @@
+"""Streamlit-side helpers shared by app.py and the pages (not a page itself)."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+import pa_core
+from pa_core import ConversationService, Settings, UserRecord
+
+SETTING_NAMES = (
+    "PA_DATABASE_URL",
+    "DATABASE_URL",
+    "PA_AUTH_CONFIG",
+    "PA_COOKIE_KEY",
+    "PA_LLM_PROVIDER",
+    "PA_LLM_BASE_URL",
+    "PA_LLM_API_KEY",
+    "PA_LLM_MODEL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "PA_SESSION_RETENTION_DAYS",
+)
+USER_KEY = "pa_user"
+
+
+def copy_secrets_to_env() -> None:
+    """Copy Streamlit secrets named like our settings into os.environ (the environment wins)."""
+    try:
+        if not st.secrets.load_if_toml_exists():
+            return
+        items = st.secrets.to_dict()
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return  # no secrets.toml: settings come from the environment alone
+    for name in SETTING_NAMES:
+        value = items.get(name)
+        if value is not None and not isinstance(value, dict) and name not in os.environ:
+            os.environ[name] = str(value)
+
+
+def settings() -> Settings:
+    """Settings read from the environment (cheap; read on every run so tests can change them)."""
+    return pa_core.get_settings()
+
+
+@st.cache_resource(show_spinner="Preparing the database…")
+def get_service(url: str) -> ConversationService:
+    """One migrated database and one service per process and URL."""
+    pa_core.migrate(url)
+    return ConversationService.from_url(url)
+
+
+def service() -> ConversationService:
+    """The service for the configured database."""
+    return get_service(settings().resolved_database_url)
+
+
+def current_user() -> UserRecord:
+    """The logged-in user's record; app.py guarantees it before any page runs."""
+    user = st.session_state.get(USER_KEY)
+    if user is None:
+        st.error("Please log in first.")
+        st.stop()
+    return user
+
+
+def show_error(exc: Exception, what: str) -> None:
+    """A readable error box for a failed action (never a traceback)."""
+    st.error(f"{what}: {exc}", icon=":material/error:")

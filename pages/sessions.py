@@ -1,0 +1,237 @@
+"""Sessions: the user's conversations, newest first; search, open, rename, delete, CSV export."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pa_core import PAError, SessionRecord, ui_support
+from pages import common
+
+CURSORS_KEY = "pa_sessions_cursors"  # keyset cursors: last record of each previous page
+SELECTED_KEY = "pa_sessions_selected"  # session ids ticked for export
+RENAMING_KEY = "pa_sessions_renaming"
+DELETING_KEY = "pa_sessions_deleting"
+EXPORT_KEY = "pa_sessions_export"  # prepared large export: (selection, bytes)
+LAZY_EXPORT_MAX = 5_000  # above this many messages the export is prepared with a progress bar
+CHAT_PAGE = "pages/chat.py"
+
+svc = common.service()
+user = common.current_user()
+selected: set[str] = st.session_state.setdefault(SELECTED_KEY, set())
+cursors: list[SessionRecord | None] = st.session_state.setdefault(CURSORS_KEY, [None])
+
+
+def open_session(session_id: str) -> None:
+    """Go to the Chat page showing this session."""
+    st.switch_page(CHAT_PAGE, query_params={"session_id": session_id})
+
+
+def toggle(session_id: str) -> None:
+    """Checkbox callback: add or remove a session from the export selection."""
+    if st.session_state.get(f"pa-sel-{session_id}"):
+        selected.add(session_id)
+    else:
+        selected.discard(session_id)
+    st.session_state.pop(EXPORT_KEY, None)
+
+
+def next_page(last: SessionRecord) -> None:
+    """Button callback: the page after `last`."""
+    cursors.append(last)
+
+
+def previous_page() -> None:
+    """Button callback: back one page."""
+    if len(cursors) > 1:
+        cursors.pop()
+
+
+def export_section() -> None:
+    """Download of all (or the selected) sessions as CSV; large ones with a progress bar."""
+    chosen = sorted(selected)
+    label = ui_support.selected_label(len(chosen))
+    try:
+        total = svc.count_messages(user, chosen or None)
+    except PAError as exc:
+        common.show_error(exc, "The export is not available")
+        return
+    name = ui_support.csv_file_name("sessions")
+    if total <= LAZY_EXPORT_MAX:
+        st.download_button(
+            label,
+            data=lambda: ui_support.chunks_to_bytes(svc.export_csv(user, chosen or None)),
+            file_name=name,
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+            key="pa-sessions-csv",
+        )
+        st.caption(f"{total:,} message(s)")
+        return
+    prepared = st.session_state.get(EXPORT_KEY)
+    if prepared and prepared[0] == chosen:
+        st.download_button(
+            label, data=prepared[1], file_name=name, mime="text/csv", key="pa-sessions-csv"
+        )
+        return
+    if st.button(f"Prepare CSV of {total:,} messages", key="pa-sessions-prepare"):
+        bar = st.progress(0.0, text="Exporting…")
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.progress(min(done / total, 1.0), text=f"Exporting… {done:,} / {total:,}")
+
+        data = ui_support.chunks_to_bytes(svc.export_csv(user, chosen or None, progress=advance))
+        st.session_state[EXPORT_KEY] = (chosen, data)
+        st.rerun()
+
+
+def search_section() -> None:
+    """Full-text search over the user's messages, with snippets and an Open button per hit."""
+    query = st.text_input("Search messages", key="pa-sessions-search", placeholder="words to find")
+    if not query.strip():
+        return
+    try:
+        hits = svc.search_messages(user, query, limit=20)
+    except PAError as exc:
+        common.show_error(exc, "Search failed")
+        return
+    if not hits:
+        st.info("No message matches that search.")
+        return
+    st.caption(f"{len(hits)} match(es), newest first")
+    for hit in hits:
+        with st.container(border=True):
+            text_col, open_col = st.columns([8, 1], vertical_alignment="center")
+            with text_col:
+                st.markdown(
+                    f"**{_md(ui_support.session_title_text(hit.session_title))}** · "
+                    f"{hit.role} · {ui_support.format_timestamp(hit.created_at)}"
+                )
+                st.markdown(hit.snippet)
+            with open_col:
+                if st.button("Open", key=f"pa-hit-{hit.message_id}"):
+                    open_session(hit.session_id)
+
+
+def session_row(session: SessionRecord) -> None:
+    """One session: tick box, title, dates, count, and its actions."""
+    sid = session.session_id
+    with st.container(border=True):
+        tick, info, actions = st.columns([0.4, 6, 3.2], vertical_alignment="center")
+        with tick:
+            st.checkbox(
+                "Select",
+                value=sid in selected,
+                key=f"pa-sel-{sid}",
+                on_change=toggle,
+                args=(sid,),
+                label_visibility="collapsed",
+            )
+        with info:
+            st.markdown(f"**{_md(ui_support.session_title(session))}**")
+            st.caption(
+                f"created {ui_support.format_timestamp(session.created_at)} · "
+                f"last activity {ui_support.format_timestamp(session.last_activity_at)} · "
+                f"{session.message_count:,} message(s)"
+            )
+        with actions:
+            a, b, c = st.columns(3)
+            if a.button("Open", key=f"pa-open-{sid}"):
+                open_session(sid)
+            if b.button("Rename", key=f"pa-ren-{sid}"):
+                st.session_state[RENAMING_KEY] = sid
+                st.session_state.pop(DELETING_KEY, None)
+            if c.button("Delete", key=f"pa-del-{sid}"):
+                st.session_state[DELETING_KEY] = sid
+                st.session_state.pop(RENAMING_KEY, None)
+        if st.session_state.get(RENAMING_KEY) == sid:
+            rename_form(session)
+        if st.session_state.get(DELETING_KEY) == sid:
+            delete_confirmation(session)
+
+
+def rename_form(session: SessionRecord) -> None:
+    """Inline form to rename a session."""
+    with st.form(f"pa-rename-{session.session_id}", border=False):
+        title = st.text_input("New title", value=session.title or "", max_chars=255)
+        save, cancel = st.columns(2)
+        saved = save.form_submit_button("Save", type="primary")
+        cancelled = cancel.form_submit_button("Cancel")
+    if cancelled:
+        st.session_state.pop(RENAMING_KEY, None)
+        st.rerun()
+    if saved:
+        try:
+            svc.rename_session(session.session_id, user=user, title=title.strip())
+        except PAError as exc:
+            common.show_error(exc, "Could not rename")
+            return
+        st.session_state.pop(RENAMING_KEY, None)
+        st.toast("Renamed.")
+        st.rerun()
+
+
+def delete_confirmation(session: SessionRecord) -> None:
+    """Ask before deleting a session and all its messages for good."""
+    st.warning(
+        f"Delete **{_md(ui_support.session_title(session))}** and its "
+        f"{session.message_count:,} message(s)? This cannot be undone."
+    )
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete", type="primary", key=f"pa-del-yes-{session.session_id}"):
+        try:
+            svc.delete_session(session.session_id, user=user)
+        except PAError as exc:
+            common.show_error(exc, "Could not delete")
+            return
+        st.session_state.pop(DELETING_KEY, None)
+        selected.discard(session.session_id)
+        st.session_state.pop(EXPORT_KEY, None)
+        st.toast("Deleted.")
+        st.rerun()
+    if no.button("Cancel", key=f"pa-del-no-{session.session_id}"):
+        st.session_state.pop(DELETING_KEY, None)
+        st.rerun()
+
+
+def _md(text: str) -> str:
+    """Text safe inside markdown emphasis (no formatting characters interpreted)."""
+    for ch in "\\`*_{}[]()#+-.!|<>~":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+st.title("Sessions")
+search_section()
+st.divider()
+
+size = ui_support.PAGE_SIZE_SESSIONS
+try:
+    rows = svc.get_user_sessions(user, limit=size + 1, before=cursors[-1])
+except PAError as exc:
+    common.show_error(exc, "The sessions could not be loaded")
+    st.stop()
+has_next = len(rows) > size
+rows = rows[:size]
+
+top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
+with top_left:
+    page_no = len(cursors)
+    st.caption(f"Page {page_no} · newest activity first · {len(selected)} selected")
+with top_right:
+    export_section()
+
+if not rows:
+    st.info("No conversations yet. Start one on the Chat page.")
+for session in rows:
+    session_row(session)
+
+prev_col, next_col = st.columns(2)
+prev_col.button("← Newer", on_click=previous_page, disabled=len(cursors) == 1, key="pa-prev")
+if rows:
+    next_col.button(
+        "Older →", on_click=next_page, args=(rows[-1],), disabled=not has_next, key="pa-next"
+    )
