@@ -1,0 +1,185 @@
+"""The database fails during a turn: the reply still comes back, the messages are written later,
+exactly once, in order (a real PostgreSQL database refusing connections, a locked SQLite file)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+import pa_core
+from pa_core.agent import ContextCache, PersonalAssistant
+from pa_core.agent.assistant import UNSAVED_NOTE
+from pa_core.config import Settings
+from pa_core.db import create_db_engine
+
+
+def offline(svc, user) -> PersonalAssistant:
+    settings = Settings(PA_LLM_PROVIDER="offline")
+    clock = lambda: datetime(2026, 1, 1, tzinfo=UTC)  # noqa: E731
+    return PersonalAssistant(svc, user, settings=settings, cache=ContextCache(), clock=clock)
+
+
+class PgOutage:
+    """Makes one PostgreSQL database refuse connections (and drops the live ones), then not."""
+
+    def __init__(self, admin_url: str, url: str):
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.name = make_url(url).database
+
+    @contextmanager
+    def down(self) -> Iterator[None]:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false'))
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": self.name},
+            )
+        try:
+            yield
+        finally:
+            with self.admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true'))
+
+    def close(self) -> None:
+        self.admin.dispose()
+
+
+class SqliteLock:
+    """Another process-like connection holding the write lock of a SQLite file."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    @contextmanager
+    def down(self) -> Iterator[None]:
+        other = sqlite3.connect(self.path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            other.execute("COMMIT")
+            other.close()
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outage(request, tmp_path, sqlite_template):
+    """(service, outage) on a fresh database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "pa.db"
+        shutil.copy(sqlite_template, path)
+        engine = create_db_engine(f"sqlite:///{path}")
+
+        @event.listens_for(engine, "connect")
+        def _short_busy_timeout(dbapi_conn, _record):  # a lock fails in 0.2 s, not 30 s
+            dbapi_conn.execute("PRAGMA busy_timeout=200")
+
+        switch = SqliteLock(str(path))
+    else:
+        dbs = request.getfixturevalue("pg_databases")
+        url = dbs.migrated()
+        engine = create_db_engine(url)
+        switch = PgOutage(dbs.admin_url, url)
+    yield pa_core.ConversationService(engine), switch
+    engine.dispose()
+    switch.close()
+    if request.param == "postgresql":
+        dbs.drop(url)
+
+
+def contents(svc, user, sid):
+    return [(m.role, m.content) for m in svc.get_messages(sid, user=user)]
+
+
+def test_reply_survives_an_outage_and_is_saved_once_after(outage):
+    svc, switch = outage
+    alice = svc.ensure_user("alice")
+    assistant = offline(svc, alice)
+    sid = assistant.chat("What is 1 + 1?").session_id
+    with switch.down():
+        chunks = list(assistant.stream("What is 2 + 2?", session_id=sid))
+        during = assistant.last_reply
+        assert "4" in "".join(chunks)
+        assert during.saved is False and during.session_id == sid
+        assert "".join(chunks) == during.content and during.content.endswith(UNSAVED_NOTE)
+        assert "History could not be saved" in during.content
+        assert during.tools_used == ["calculator"] and not during.has_error
+        assert assistant.pending_count == 2
+        also = assistant.chat("What is 3 + 3?", session_id=sid)
+        assert also.saved is False and assistant.pending_count == 4
+    after = assistant.chat("What is 4 + 4?", session_id=sid)
+    assert after.saved is True and UNSAVED_NOTE not in after.content
+    assert assistant.pending_count == 0
+    assert contents(svc, alice, sid) == [
+        ("user", "What is 1 + 1?"),
+        ("assistant", "1 + 1 = **2**"),
+        ("user", "What is 2 + 2?"),
+        ("assistant", "2 + 2 = **4**"),
+        ("user", "What is 3 + 3?"),
+        ("assistant", "3 + 3 = **6**"),
+        ("user", "What is 4 + 4?"),
+        ("assistant", "4 + 4 = **8**"),
+    ]
+    stored = svc.get_messages(sid, user=alice)
+    assert stored[3].tools_used == ["calculator"] and stored[3].processing_time_ms is not None
+    assert svc.get_session(sid, user=alice).message_count == 8
+    # Nothing is written twice by a later flush.
+    assert assistant.flush_pending() == 0
+    assert len(svc.get_messages(sid, user=alice)) == 8
+
+
+def test_new_session_during_an_outage_gets_a_real_one_later(outage):
+    svc, switch = outage
+    alice = svc.ensure_user("alice")
+    assistant = offline(svc, alice)
+    with switch.down():
+        during = assistant.chat("What is 6 * 7? (while the database is down)")
+        assert "42" in during.content and during.saved is False
+    # A new instance (e.g. the next Streamlit rerun) in the same process writes the backlog.
+    later = offline(svc, alice)
+    after = later.chat("What is 5 * 5?", session_id=during.session_id)
+    assert after.saved is True and later.pending_count == 0
+    real = after.session_id
+    session = svc.get_session(real, user=alice)
+    assert session is not None
+    assert session.title == "What is 6 * 7? (while the database is down)"
+    assert contents(svc, alice, real) == [
+        ("user", "What is 6 * 7? (while the database is down)"),
+        ("assistant", "6 * 7 = **42**"),
+        ("user", "What is 5 * 5?"),
+        ("assistant", "5 * 5 = **25**"),
+    ]
+    assert [s.session_id for s in svc.get_user_sessions(alice)] == [real]
+    # The made-up id keeps pointing at the real session.
+    again = later.chat("What is 1 + 2?", session_id=during.session_id)
+    assert again.session_id == real and len(svc.get_messages(real, user=alice)) == 6
+
+
+def test_a_write_that_reached_the_database_is_not_repeated(outage):
+    svc, switch = outage
+    alice = svc.ensure_user("alice")
+    assistant = offline(svc, alice)
+    sid = assistant.chat("What is 1 + 1?").session_id
+    with switch.down():
+        assistant.chat("What is 2 + 2?", session_id=sid)
+    # As if the first queued write had committed although the client saw an error.
+    first = assistant._state.pending[0]
+    svc.add_message(
+        sid, user=alice, role=first.role, content=first.content,
+        metadata={"client_id": first.client_id},
+    )  # fmt: skip
+    assert assistant.flush_pending() == 0
+    roles = [m.role for m in svc.get_messages(sid, user=alice)]
+    assert roles == ["user", "assistant", "user", "assistant"]
