@@ -36,8 +36,9 @@ _FUNC_NAMES = (
     r"(?:sqrt|abs|round|floor|ceil|exp|log10|log2|log|ln|sin|cos|tan|asin|acos|atan"
     r"|factorial|degrees|radians|min|max|pi|tau)"
 )
-_EXPR = re.compile(rf"(?:{_FUNC_NAMES}|{_ARITH_CHARS})+", re.IGNORECASE)
-_PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+_SCIENTIFIC = r"\d+(?:\.\d+)?e[+-]?\d+"
+_EXPR = re.compile(rf"(?:{_SCIENTIFIC}|{_FUNC_NAMES}|{_ARITH_CHARS})+", re.IGNORECASE)
+_PERCENT_OF = re.compile(r"\d+(?:\.\d+)?\s*%\s*of\s*\d[\d,]*(?:\.\d+)?", re.IGNORECASE)
 _SEARCH = re.compile(
     r"(?:search|find|look\s*up|look\s+for)\b(?:\s+(?:my|our|the))?"
     r"(?:\s+(?:past|previous|old|earlier))?"
@@ -145,7 +146,11 @@ def _looks_like_arithmetic(text: str) -> bool:
 
 def extract_expression(text: str) -> str | None:
     """The arithmetic expression in a message ('What is 12 * 7?' -> '12 * 7'), or None."""
-    text = _PERCENT_OF.sub(lambda m: f"({m.group(1)} / 100 * {m.group(2)})", text)
+    percent = _PERCENT_OF.search(text)
+    if percent:
+        return percent.group(0).rstrip(
+            ","
+        )  # "15% of 80"; normalize_expression() makes it arithmetic
     best = None
     for m in _EXPR.finditer(text):
         candidate = m.group(0).strip().strip(",.").strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -134,10 +135,9 @@ _CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
 
 
 def normalize_expression(expression: str) -> str:
-    """Map everyday notation (^, ×, ÷, x between numbers, 1,000) to Python operators."""
-    import re
-
+    """Map everyday notation (^, ×, ÷, x between numbers, 1,000, 15% of 80) to Python."""
     expr = expression.strip().rstrip("?=.! ")
+    expr = re.sub(r"(\d+(?:\.\d+)?)\s*%\s*of\s*", r"(\1 / 100) * ", expr, flags=re.IGNORECASE)
     expr = expr.replace("^", "**").replace("×", "*").replace("÷", "/").replace("−", "-")
     expr = re.sub(r"(?<=\d)\s*[xX]\s*(?=[\d(])", "*", expr)
     expr = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", expr)  # thousands separators
@@ -281,8 +281,6 @@ def resolve_timezone(name: str | None) -> ZoneInfo:
 
 def find_timezone_in(text: str) -> str | None:
     """The longest known time zone / city name mentioned in `text`, if any."""
-    import re
-
     words = re.findall(r"[A-Za-z_/+-]+", text)
     index = _zone_index()
     best: str | None = None
