@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPBasic
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from pa_core.api_auth import BasicAuthenticator
 from pa_core.api_models import (
@@ -53,6 +54,10 @@ MAX_BODY_BYTES = 1024 * 1024  # a 200,000-character message is at most 800 KB of
 MAX_PAGE = 500
 MAX_MESSAGE_PAGE = 1000
 MAX_DB_INT = 2**63 - 1
+
+_DATE_HELP = (
+    "ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T09:30:00+01:00; naive means UTC."
+)
 
 AssistantFactory = Callable[[ConversationService, UserRecord], Any]
 
@@ -99,6 +104,27 @@ def _default_assistant_factory(service: ConversationService, user: UserRecord) -
     from pa_core.agent import PersonalAssistant
 
     return PersonalAssistant(service, user)
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """Names of the query parameters a route (and its dependencies) declare."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _reject_unknown_query_params(request: Request) -> None:
+    """422 for a query parameter the endpoint does not declare (catches typos like `limt`)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        names = ", ".join(repr(n) for n in unknown[:5])
+        raise APIError(422, f"Unknown query parameter(s) {names}; see the API documentation.")
 
 
 class _BasicScheme(HTTPBasic):
@@ -167,6 +193,20 @@ _SESSION_ERRORS = {**_AUTH_ERRORS, 404: {**_E, "description": "No such session o
 _BODY_ERRORS = {413: {**_E, "description": "Request body or message too large"}}
 
 
+_SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "description": (
+        "One server-sent event; `data` is JSON: session {session_id}, delta {text}, "
+        "done {the ChatOut fields}, error {detail}."
+    ),
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["session", "delta", "done", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
+
+
 def _sid_param() -> Any:
     return PathParam(
         description="The session's UUID; another user's session is reported as not found.",
@@ -185,6 +225,7 @@ def create_app(
     settings = settings or get_settings()
     state = _State(service, settings, auth_config, assistant_factory)
     app = FastAPI(
+        dependencies=[Depends(_reject_unknown_query_params)],
         title="Personal Assistant API",
         version="1.0.0",
         description=(
@@ -364,7 +405,7 @@ def create_app(
             **_BODY_ERRORS,
             200: {
                 "description": "The reply (JSON), or with stream=true server-sent events",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "content": {"text/event-stream": {"schema": _SSE_EVENT_SCHEMA}},
             },
         },
     )
@@ -423,8 +464,10 @@ def create_app(
     def metrics(
         user: User,
         service: Svc,
-        since: Annotated[datetime | None, Query(description="ISO 8601; naive means UTC")] = None,
-        until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
+        since: Annotated[str | None, Query(max_length=64, description=_DATE_HELP)] = None,
+        until: Annotated[
+            str | None, Query(max_length=64, description=_DATE_HELP + " Exclusive.")
+        ] = None,
         scope: Annotated[
             Literal["mine", "all"] | None,
             Query(description="Default: 'all' for admins, 'mine' for everyone else"),
@@ -435,7 +478,9 @@ def create_app(
         if scope == "all" and not user.is_admin:
             raise APIError(403, "Only admins can see everyone's metrics.")
         m = service.session_metrics(
-            user=None if scope == "all" else user, since=_utc(since), until=_utc(until)
+            user=None if scope == "all" else user,
+            since=_parse_instant("since", since),
+            until=_parse_instant("until", until),
         )
         return MetricsOut.of(m, scope=scope)
 
@@ -472,14 +517,17 @@ def create_app(
     return app
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """Aware UTC (naive means UTC); 422 when the instant is out of range."""
+def _parse_instant(name: str, value: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time as aware UTC (naive means UTC); APIError 422 otherwise."""
     if value is None:
         return None
     try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        when = datetime.fromisoformat(value.strip())
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise APIError(422, "The date is out of range.") from None
+        raise APIError(
+            422, f"{name} must be an ISO 8601 date or date-time, e.g. 2026-11-01T00:00:00Z."
+        ) from None
 
 
 def _csv_response(chunks: Iterator[str], filename: str) -> StreamingResponse:
@@ -561,6 +609,21 @@ def _readable(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     return "Invalid input — " + "; ".join(parts[:5]) + ".", clean
 
 
+def _allowed_methods(request: Request) -> str:
+    """Methods served at this path (Starlette names only the first route's); a literal
+    path such as /sessions/new wins over a templated one such as /sessions/{session_id}."""
+    by_params: dict[int, set[str]] = {}
+    for route in request.app.router.routes:
+        methods = getattr(route, "methods", None)
+        if not methods:
+            continue
+        match, _ = route.matches({**request.scope, "method": next(iter(methods))})
+        if match == Match.FULL:
+            params = getattr(route, "path_format", "").count("{")
+            by_params.setdefault(params, set()).update(methods)
+    return ", ".join(sorted(by_params[min(by_params)])) if by_params else ""
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     """Every error becomes JSON {detail} with the right status; never a traceback."""
 
@@ -575,6 +638,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            return _error(405, "Method not allowed.", {"Allow": _allowed_methods(_request)})
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # FastAPI's answer to a body that is not UTF-8 JSON: a validation error like the rest
+            return _error(422, "Invalid input — the request body is not valid JSON (UTF-8).")
         return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(SessionNotFound)

@@ -43,7 +43,7 @@ class NewSessionOut(BaseModel):
 class SessionPatchIn(_In):
     """Body of PATCH /sessions/{session_id}: a new title and/or archive flag."""
 
-    title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
+    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
     is_active: bool | None = Field(
         default=None, description="false archives the session (it leaves the list), true restores"
     )
@@ -127,7 +127,9 @@ class MessagePage(BaseModel):
 class ChatIn(_In):
     """Body of POST /chat."""
 
-    message: str = Field(description="The user's message (1 to 200,000 characters; more → 413).")
+    message: str = Field(
+        min_length=1, description="The user's message (1 to 200,000 characters; more → 413)."
+    )
     session_id: str | None = Field(
         default=None, description="Continue this session; omit to start a new one."
     )

@@ -110,10 +110,10 @@ def test_oversized_message_is_413_and_empty_is_422(client, svc, as_alice):
     assert "200,000" in r.json()["detail"]
     r = client.post(f"{P}/chat", content=b"x" * (MAX_BODY_BYTES + 1), headers=as_alice)
     assert r.status_code == 413
-    for message in ("", "   \n"):
-        r = client.post(f"{P}/chat", json={"message": message}, headers=as_alice)
-        assert r.status_code == 422
-        assert "empty" in r.json()["detail"]
+    r = client.post(f"{P}/chat", json={"message": ""}, headers=as_alice)
+    assert r.status_code == 422 and "message" in r.json()["detail"]
+    r = client.post(f"{P}/chat", json={"message": "   \n"}, headers=as_alice)
+    assert r.status_code == 422 and "empty" in r.json()["detail"]
     r = client.post(f"{P}/chat", json={"message": 42}, headers=as_alice)
     assert r.status_code == 422
     r = client.post(f"{P}/chat", json={}, headers=as_alice)
@@ -173,3 +173,12 @@ def test_openapi_document_lists_every_endpoint(client):
     assert "security" not in paths[P + "/health"]["get"]
     assert "security" in paths[P + "/sessions"]["get"]
     assert client.get("/docs").status_code == 200
+
+
+def test_unknown_query_parameter_and_wrong_method(client, as_alice):
+    r = client.get(f"{P}/sessions", params={"limt": 5}, headers=as_alice)
+    assert r.status_code == 422 and "'limt'" in r.json()["detail"]
+    r = client.put(f"{P}/sessions/new", headers=as_alice)
+    assert r.status_code == 405 and r.headers["Allow"] == "POST"
+    r = client.put(f"{P}/sessions/{'0' * 32}", headers=as_alice)
+    assert r.status_code == 405 and r.headers["Allow"] == "DELETE, GET, PATCH"
