@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 import uuid
@@ -42,6 +43,10 @@ UNSAVED_NOTE = (
     "once the database is back.*"
 )
 TITLE_CHARS = 60
+# Messages kept in memory per user while the database is down; newer ones are not kept.
+MAX_PENDING_MESSAGES = 1000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class _UserState:
     unsaved_sessions: set[str] = field(default_factory=set)  # ids made up while the DB was down
     aliases: dict[str, str] = field(default_factory=dict)  # made-up id -> real session id
     titles: dict[str, str] = field(default_factory=dict)  # titles waiting for their session
+    dropped: int = 0  # messages not kept because the queue was full
 
 
 _STATES: dict[tuple[str, int], _UserState] = {}
@@ -410,15 +416,30 @@ class PersonalAssistant:
         state = self._state
         item = _Pending(sid, role, content, fields, str(uuid.uuid4()))
         with state.lock:
+            sid = item.session_id = state.aliases.get(sid, sid)
             if sid in state.unsaved_sessions or any(p.session_id == sid for p in state.pending):
-                state.pending.append(item)
+                self._queue(state, item)
                 return None
         try:
             return self._write(sid, item)
-        except DB_ERRORS:
+        except SessionNotFound:
+            # Deleted (e.g. in another tab) since this turn began: continue in a new session.
             with state.lock:
-                state.pending.append(item)
+                target = self._adopt(state, sid)
+            return self._write(target, item)
+        except DB_ERRORS as exc:
+            log.warning("message not saved (kept in memory): %s", exc)
+            with state.lock:
+                self._queue(state, item)
             return None
+
+    def _queue(self, state: _UserState, item: _Pending) -> None:
+        """Keep an unsaved message; past MAX_PENDING_MESSAGES newer ones are not kept."""
+        if len(state.pending) >= MAX_PENDING_MESSAGES:
+            state.dropped += 1
+            log.error("%d unsaved messages in memory: not keeping more", len(state.pending))
+            return
+        state.pending.append(item)
 
     def _write(self, sid: str, item: _Pending) -> Any:
         metadata = dict(item.fields.get("metadata") or {})

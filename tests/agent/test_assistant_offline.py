@@ -203,3 +203,31 @@ def test_history_budget_limits_what_is_sent(svc, alice):
 def test_bad_input_raises_validation_error(svc, alice):
     with pytest.raises(pa_core.ValidationError):
         make(svc, alice).chat("   ")
+
+
+def test_closing_the_stream_early_keeps_what_was_said(svc, alice):
+    assistant = make(svc, alice)
+    gen = assistant.stream("Hello, what can you do?")
+    first = next(gen)
+    gen.close()  # the reader went away (browser closed)
+    reply = assistant.last_reply
+    assert reply.has_error is True and reply.content == first
+    stored = svc.get_messages(reply.session_id, user=alice)
+    assert [m.role for m in stored] == ["user", "assistant"]
+    assert stored[1].content == first and stored[1].has_error is True
+
+
+def test_unknown_provider_setting_falls_back_to_offline_with_a_warning(svc, alice):
+    settings = Settings(PA_LLM_PROVIDER="telepathy")
+    assistant = PersonalAssistant(svc, alice, settings=settings)
+    assert assistant.is_offline and "telepathy" in assistant.config_warning
+    assert "84" in assistant.chat("What is 12 * 7?").content
+
+
+def test_session_deleted_between_turns_continues_in_a_new_one(svc, alice):
+    assistant = make(svc, alice)
+    sid = assistant.chat("What is 1 + 1?").session_id
+    svc.delete_session(sid, user=alice)  # e.g. from the sessions page in another tab
+    reply = assistant.chat("What is 2 + 2?", session_id=sid)
+    assert reply.session_id != sid and "4" in reply.content
+    assert len(svc.get_messages(reply.session_id, user=alice)) == 2

@@ -254,3 +254,14 @@ def test_model_cannot_read_another_users_history(svc, alice, bob, llm):
     assert result.session_id != bobs
     sent = [m["content"] for m in llm.requests[-1]["messages"]]
     assert "bob's secret plan" not in sent
+
+
+def test_session_deleted_while_the_model_answers(svc, alice, llm):
+    sid = svc.create_session(user=alice, title="Doomed").session_id
+    llm.on_request = lambda body: svc.delete_session(sid, user=alice)
+    llm.push(reply("An answer nobody asked to keep"))
+    result = make_assistant(svc, alice, llm.url).chat("Hello", session_id=sid)
+    assert result.has_error is False and result.session_id != sid
+    assert svc.get_session(sid, user=alice) is None
+    kept = stored(svc, alice, result.session_id)
+    assert [(m.role, m.content) for m in kept] == [("assistant", "An answer nobody asked to keep")]
