@@ -1,0 +1,117 @@
+"""The API served by a real uvicorn (`python -m pa_core serve-api`) on 127.0.0.1, both backends."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+P = "/api/v1/personal-assistant"
+ALICE = ("alice", "alice-secret-1")
+BOB = ("bob", "bob-secret-22")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(db_url, auth_file, tmp_path):
+    """`python -m pa_core serve-api` in a subprocess; yields its base URL; stopped afterwards."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PA_DATABASE_URL": db_url,
+        "PA_AUTH_CONFIG": str(auth_file),
+        "PA_LLM_PROVIDER": "offline",
+    }
+    log = (tmp_path / "uvicorn.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pa_core", "serve-api", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp_path / "uvicorn.log").read_text()
+            try:
+                if httpx.get(f"{base}{P}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "uvicorn did not become ready"
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_real_server_end_to_end(server, svc):
+    with httpx.Client(base_url=server, timeout=30) as http:
+        assert http.get(f"{P}/health").json() == {"status": "ok", "database": "reachable"}
+        r = http.get(f"{P}/sessions")
+        assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Basic")
+        assert http.get(f"{P}/sessions", auth=("alice", "nope")).status_code == 401
+
+        r = http.post(f"{P}/sessions/new", json={"title": "over uvicorn"}, auth=ALICE)
+        assert r.status_code == 200
+        sid = r.json()["session_id"]
+        r = http.post(
+            f"{P}/chat", json={"message": "What is 12 * 7?", "session_id": sid}, auth=ALICE
+        )
+        assert r.status_code == 200 and "84" in r.json()["content"]
+
+        # streaming over a real socket: events arrive as server-sent events
+        events = []
+        with http.stream(
+            "POST",
+            f"{P}/chat?stream=true",
+            json={"message": "2 + 3?", "session_id": sid},
+            auth=ALICE,
+        ) as s:
+            assert s.headers["content-type"].startswith("text/event-stream")
+            event = None
+            for line in s.iter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    events.append((event, json.loads(line[6:])))
+        assert events[0] == ("session", {"session_id": sid})
+        assert events[-1][0] == "done" and "5" in events[-1][1]["content"]
+
+        page = http.get(f"{P}/sessions/{sid}/messages", auth=ALICE).json()
+        assert [m["role"] for m in page["items"]] == ["user", "assistant"] * 2
+        assert http.get(f"{P}/sessions/{sid}/messages", auth=BOB).status_code == 404
+        r = http.get(f"{P}/sessions/{sid}/export.csv", auth=ALICE)
+        assert r.status_code == 200
+        assert len(list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))) == 4
+        r = http.patch(f"{P}/sessions/{sid}", json={"title": "renamed"}, auth=ALICE)
+        assert r.json()["title"] == "renamed"
+        assert http.get("/openapi.json").json()["info"]["title"] == "Personal Assistant API"
+        assert http.delete(f"{P}/sessions/{sid}", auth=ALICE).status_code == 204
+
+    # the server wrote to the same database the test reads
+    assert svc.get_user("alice").email == "alice@example.com"
+    assert svc.get_session(sid, user=svc.get_user("alice")) is None
