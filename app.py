@@ -129,8 +129,6 @@ def _ensure_user(config: dict):
 def _login_form(authenticator: stauth.Authenticate, config: dict) -> None:
     """The login form, drawn once the cookie component has reported (authenticator #184)."""
     st.title("Personal Assistant")
-    if flash := st.session_state.pop(FLASH_KEY, None):
-        st.success(flash)
     started = st.session_state.setdefault(FIRST_RUN_KEY, time.monotonic())
     reported = st.session_state.get(COOKIE_COMPONENT_KEY) is not None
     if not reported and time.monotonic() - started < COOKIE_WAIT_S:
@@ -139,6 +137,8 @@ def _login_form(authenticator: stauth.Authenticate, config: dict) -> None:
         st.caption("Checking your sign-in…")
         time.sleep(0.25)
         st.rerun()
+    if flash := st.session_state.pop(FLASH_KEY, None):
+        st.success(flash)
     try:
         authenticator.login(
             location="main",

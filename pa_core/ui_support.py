@@ -21,6 +21,7 @@ SETUP_CODE_FILE = "setup_code"
 PAGE_SIZE_MESSAGES = 50
 PAGE_SIZE_SESSIONS = 20
 UNTITLED = "New chat"
+LAZY_EXPORT_MAX = 5_000  # larger CSV exports are prepared first, with a progress bar
 
 
 # -- first run: a one-time setup code, so only whoever started the server creates the admin ----

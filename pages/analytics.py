@@ -71,7 +71,9 @@ row2[0].metric(
 row2[1].metric(
     "Processing time (p95)", ui_support.format_duration_ms(metrics.processing_time_p95_ms)
 )
-row2[2].metric("Error rate", f"{metrics.error_rate:.1%}", help=f"{metrics.errors} error(s)")
+row2[2].metric(
+    "Error rate", f"{metrics.error_rate:.1%}", help=f"{metrics.errors} failed assistant repl(ies)"
+)
 row2[3].metric("Tokens", f"{metrics.total_tokens:,}")
 
 if metrics.messages:

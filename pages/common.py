@@ -59,10 +59,24 @@ def service() -> ConversationService:
 def current_user() -> UserRecord:
     """The logged-in user's record; app.py guarantees it before any page runs."""
     user = st.session_state.get(USER_KEY)
-    if user is None:
-        st.error("Please log in first.")
-        st.stop()
-    return user
+    if user is not None:
+        return user
+    bounce_to_app()
+    st.error("Please log in first.")
+    st.stop()
+
+
+def bounce_to_app() -> None:
+    """Rerun through app.py when a page was run without it (once per browser session).
+
+    Because this project keeps its pages in `pages/`, the very first script run of a fresh
+    server process uses Streamlit's pages-directory mode, which runs a page named by the URL
+    (e.g. /sessions) directly, before app.py could call st.navigation. Every later run goes
+    through app.py, so one rerun puts the login gate back in front of the page.
+    """
+    if not st.session_state.get("pa_bounced"):
+        st.session_state["pa_bounced"] = True
+        st.rerun()
 
 
 def show_error(exc: Exception, what: str) -> None:

@@ -12,7 +12,6 @@ SELECTED_KEY = "pa_sessions_selected"  # session ids ticked for export
 RENAMING_KEY = "pa_sessions_renaming"
 DELETING_KEY = "pa_sessions_deleting"
 EXPORT_KEY = "pa_sessions_export"  # prepared large export: (selection, bytes)
-LAZY_EXPORT_MAX = 5_000  # above this many messages the export is prepared with a progress bar
 CHAT_PAGE = "pages/chat.py"
 
 svc = common.service()
@@ -56,7 +55,7 @@ def export_section() -> None:
         common.show_error(exc, "The export is not available")
         return
     name = ui_support.csv_file_name("sessions")
-    if total <= LAZY_EXPORT_MAX:
+    if total <= ui_support.LAZY_EXPORT_MAX:
         st.download_button(
             label,
             data=lambda: ui_support.chunks_to_bytes(svc.export_csv(user, chosen or None)),
@@ -216,6 +215,9 @@ except PAError as exc:
     st.stop()
 has_next = len(rows) > size
 rows = rows[:size]
+cursor = rows[-1] if rows else None  # keyset cursor: the last row fetched, shown or not
+# A chat opened but never used (no message, no title) is not worth a row.
+rows = [r for r in rows if r.message_count or r.title]
 
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
 with top_left:
@@ -231,7 +233,7 @@ for session in rows:
 
 prev_col, next_col = st.columns(2)
 prev_col.button("← Newer", on_click=previous_page, disabled=len(cursors) == 1, key="pa-prev")
-if rows:
+if cursor is not None:
     next_col.button(
-        "Older →", on_click=next_page, args=(rows[-1],), disabled=not has_next, key="pa-next"
+        "Older →", on_click=next_page, args=(cursor,), disabled=not has_next, key="pa-next"
     )

@@ -11,6 +11,9 @@ from pages import common
 
 settings = common.settings()
 config_path = settings.auth_config
+if auth.has_users(config_path):  # only reachable directly on a fresh process's first run
+    common.bounce_to_app()
+    st.stop()
 
 st.title("Welcome to Personal Assistant")
 st.write(

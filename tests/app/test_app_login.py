@@ -1,0 +1,99 @@
+"""Login gate and first-run setup through AppTest (real auth YAML, real bcrypt, real database)."""
+
+from __future__ import annotations
+
+import stat
+
+from app_helpers import assert_no_exception, texts
+
+from pa_core import auth, ui_support
+
+
+def _input(at, label: str):
+    return [t for t in at.text_input if t.label == label][0]
+
+
+def _login(at, username: str, password: str):
+    _input(at, "Username").set_value(username)
+    _input(at, "Password").set_value(password)
+    [b for b in at.button if b.label == "Log in"][0].click()
+    return at.run()
+
+
+def test_login_form_rejects_a_wrong_password_and_accepts_the_right_one(app_env):
+    at = app_env.app(username=None).run()
+    assert_no_exception(at)
+    assert "Log in" in [b.label for b in at.button]
+    assert not at.chat_input  # no page content before login
+    _login(at, "alice", "wrong-password")
+    assert_no_exception(at)
+    assert "Username or password is incorrect." in [e.value for e in at.error]
+    assert not at.chat_input
+    _login(at, "alice", "alice-password")
+    assert_no_exception(at)
+    assert at.session_state["authentication_status"] is True
+    assert at.chat_input  # the Chat page
+    assert at.query_params.get("session_id")
+    assert any("Alice Admin" in m.value for m in at.sidebar.markdown)
+
+
+def test_an_injected_name_missing_from_the_config_is_not_logged_in(app_env):
+    at = app_env.app(username="mallory").run()
+    assert_no_exception(at)
+    assert not at.chat_input
+    assert "Log in" in [b.label for b in at.button]
+
+
+def test_logout_returns_to_the_login_form(app_env):
+    at = app_env.app().run()
+    assert at.chat_input
+    at.sidebar.button(key="pa-logout").click().run()
+    assert_no_exception(at)
+    assert not at.chat_input
+    assert at.session_state["authentication_status"] is None
+
+
+def test_first_run_creates_the_admin_only_with_the_setup_code(app_env, tmp_path, monkeypatch):
+    config = tmp_path / "fresh" / "auth.yaml"
+    monkeypatch.setenv("PA_AUTH_CONFIG", str(config))
+    at = app_env.app(username=None).run()
+    assert_no_exception(at)
+    assert "Welcome to Personal Assistant" in [t.value for t in at.title]
+    code_file = ui_support.setup_code_path(config)
+    assert code_file.exists()
+    assert stat.S_IMODE(code_file.stat().st_mode) == 0o600
+
+    def submit(code: str, password: str = "first-admin-pw"):
+        _input(at, "Setup code").set_value(code)
+        _input(at, "Username").set_value("root_admin")
+        _input(at, "Password (at least 8 characters)").set_value(password)
+        _input(at, "Repeat password").set_value(password)
+        [b for b in at.button if b.label == "Create administrator"][0].click()
+        return at.run()
+
+    submit("not-the-code")
+    assert "That setup code is not right." in texts(at)
+    assert not auth.has_users(config)
+
+    code = code_file.read_text().strip()
+    submit(code, password="short")
+    assert not auth.has_users(config)
+    assert "at least 8" in texts(at)
+
+    submit(code)
+    assert_no_exception(at)
+    loaded = auth.load_auth_config(config)
+    entry = loaded["credentials"]["usernames"]["root_admin"]
+    assert entry["roles"] == ["admin"] and entry["password"].startswith("$2")
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert not code_file.exists()
+    assert "Administrator 'root_admin' created. Log in." in texts(at)
+    assert app_env.svc.get_user("root_admin").role == "admin"
+    _login(at, "root_admin", "first-admin-pw")
+    assert at.chat_input
+
+
+def test_no_setup_form_once_a_user_exists(app_env):
+    at = app_env.app(username=None).run()
+    assert "Setup code" not in [t.label for t in at.text_input]
+    assert not ui_support.setup_code_path(app_env.auth_path).exists()
