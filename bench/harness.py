@@ -100,3 +100,50 @@ def timed_row(
         p95_ms=percentile(samples, 0.95),
         stmts=stmts,
     )
+
+
+def measure_group(
+    fns: dict[str, Callable[[], Any]],
+    *,
+    reps: int,
+    budget_s: float,
+    counter: StatementCounter | None = None,
+    counted: set[str] | None = None,
+    warmup: int = 2,
+    min_reps: int = 5,
+) -> dict[str, tuple[list[float], float | None]]:
+    """Time several implementations of one operation in interleaved rounds (fair under noise).
+
+    Returns, per name, the ms samples and SQL statements per call (for names in `counted`).
+    """
+    counted = counted or set()
+    stmts = {name: 0 for name in fns}
+    calls = {name: 0 for name in fns}
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+
+    def once(name: str, fn: Callable[[], Any]) -> float:
+        before = counter.count if counter else 0
+        t0 = time.perf_counter_ns()
+        fn()
+        elapsed = (time.perf_counter_ns() - t0) / 1e6
+        if counter:
+            stmts[name] += counter.count - before
+        calls[name] += 1
+        return elapsed
+
+    for _ in range(warmup):
+        for name, fn in fns.items():
+            once(name, fn)
+    deadline = time.perf_counter() + budget_s * len(fns)
+    rounds = 0
+    order = list(fns.items())
+    while rounds < reps and (rounds < min_reps or time.perf_counter() < deadline):
+        # rotate the order each round so no implementation always runs right after another
+        k = rounds % len(order)
+        for name, fn in order[k:] + order[:k]:
+            samples[name].append(once(name, fn))
+        rounds += 1
+    return {
+        name: (samples[name], stmts[name] / calls[name] if name in counted else None)
+        for name in fns
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 import uuid
 import warnings
@@ -128,6 +129,40 @@ class Floor:
             cur.copy_expert(f"COPY ({query}) TO STDOUT WITH CSV", sink)
             self.conn.commit()
         return sink.chars
+
+    def append_cte(self, sid: str, uid: int, content: str) -> None:
+        """Our append statement (ownership check + session bump + insert), sent raw; COMMIT."""
+        from pa_core.service import _PG_ADD_MESSAGE
+
+        sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", str(_PG_ADD_MESSAGE))
+        row = self._row(sid, uid, "user", content)
+        names = (
+            "session_id",
+            "user_id",
+            "role",
+            "content",
+            "tools_used",
+            "processing_time_ms",
+            "token_count",
+            "has_error",
+            "error_message",
+            "message_metadata",
+            "created_at",
+        )
+        cur = self.conn.cursor()
+        cur.execute(sql, dict(zip(names, row, strict=True)))
+        cur.fetchone()
+        self.conn.commit()
+
+    def backend_pids(self) -> list[int]:
+        """Server process ids of every connection to this database (PostgreSQL)."""
+        if self.sqlite:
+            return []
+        cur = self.conn.cursor()
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [r[0] for r in cur.fetchall()]
+        self.conn.commit()
+        return pids
 
     def close(self) -> None:
         """Close the connection."""

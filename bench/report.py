@@ -196,7 +196,12 @@ def render(run: dict[str, Any], env: dict[str, str], command: str) -> str:
         f"Command: `{command}` · seeded {run['messages']:,} messages in {run['sessions']:,} "
         f"sessions in {run['seed_seconds']:.1f} s · "
         + ", ".join(f"{k} {v}" for k, v in env.items() if k != "machine")
-        + f" · {env.get('machine', '')}",
+        + f" · {env.get('machine', '')}"
+        + (
+            f" · client and server processes pinned to CPU {run['pinned_cpu']}"
+            if run.get("pinned_cpu") is not None
+            else ""
+        ),
         "",
         "Targets:",
         "",

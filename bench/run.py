@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 import pa_core
 from bench import report
-from bench.harness import Row, StatementCounter, percentile, timed_row
+from bench.harness import Row, StatementCounter, measure_group, percentile
 from bench.peers import Floor, make_peers
 from bench.seed import COMMON_WORD, NOW, RARE_WORD, SIZES, Seeded, Size, seed
 from pa_core.db import create_db_engine
@@ -77,8 +77,9 @@ def throwaway_database(backend: str, size: Size):
 class Bench:
     """All measurements of one backend at one size."""
 
-    def __init__(self, url: str, size: Size, seeded: Seeded, log):
+    def __init__(self, url: str, size: Size, seeded: Seeded, log, pin_cpu: int | None = None):
         self.url = url
+        self.pin_cpu = pin_cpu if not url.startswith("sqlite") else None
         self.size = size
         self.seeded = seeded
         self.log = log
@@ -101,18 +102,47 @@ class Bench:
         self.floor.close()
         self.engine.dispose()
 
-    def t(self, section: str, op: str, impl: str, fn, *, reps=None, static=None, count=True):
-        """Measure and keep one row."""
-        row = timed_row(
-            section, op, impl, fn,
-            reps=reps or self.size.reps,
-            budget_s=self.size.budget_s,
-            counter=self.counter if count and static is None else None,
-            static_stmts=static,
-        )  # fmt: skip
-        self.rows.append(row)
-        self.log(f"  {op:<44} {impl:<40} median {row.median_ms:9.3f} ms  p95 {row.p95_ms:9.3f}")
-        return row
+    def group(
+        self, section: str, entries: list[tuple[str, str, Any, float | None]], *, reps=None
+    ) -> list[Row]:
+        """Measure (op, impl, fn, static) entries in interleaved rounds; static None: count SQL."""
+        self.pin()
+        fns = {(op, impl): fn for op, impl, fn, _static in entries}
+        counted = {(op, impl) for op, impl, _fn, static in entries if static is None}
+        results = measure_group(fns, reps=reps or self.size.reps, budget_s=self.size.budget_s,
+                                counter=self.counter, counted=counted)  # fmt: skip
+        rows = []
+        for op, impl, _fn, static in entries:
+            samples, stmts = results[(op, impl)]
+            row = Row(section, op, impl, n=len(samples), median_ms=statistics.median(samples),
+                      p95_ms=percentile(samples, 0.95),
+                      stmts=stmts if static is None else static)  # fmt: skip
+            rows.append(row)
+            self.rows.append(row)
+            self.log(f"  {op:<44} {impl:<40} median {row.median_ms:9.3f} ms  "
+                     f"p95 {row.p95_ms:9.3f}")  # fmt: skip
+        return rows
+
+    def pin(self, cpus: set[int] | None = None) -> None:
+        """Pin this process and the benchmark database's server processes to one CPU.
+
+        Client and server on the same core give a stable round-trip time; otherwise each
+        connection lands at random in a fast (same core) or slow (cross-core wake-up) regime.
+        """
+        if self.pin_cpu is None:
+            return
+        cpus = cpus or {self.pin_cpu}
+        try:
+            os.sched_setaffinity(0, cpus)
+            for pid in self.floor.backend_pids():
+                os.sched_setaffinity(pid, cpus)
+        except (OSError, AttributeError):
+            self.pin_cpu = None  # not permitted here: run unpinned, the report says so
+
+    def unpin(self) -> None:
+        """Let the process and the server processes use every CPU again."""
+        if self.pin_cpu is not None:
+            self.pin(set(range(os.cpu_count() or 1)))
 
     def missing_rows(self, section: str, op: str) -> None:
         """Rows that say why a peer is absent."""
@@ -151,36 +181,46 @@ class Bench:
         # Loads first (appends below grow the sessions they write to).
         for n, sid in sd.history_sessions.items():
             op = f"load whole history ({n:,} messages)"
-            self.t(sec, op, "ours", lambda sid=sid: self.svc.get_messages(sid, user=hist))
-            self.t(sec, op, "floor: raw SELECT ORDER BY id", lambda sid=sid: self.floor.load(sid),
-                   static=1, count=False)  # fmt: skip
+            entries = [
+                (op, "ours", lambda sid=sid: self.svc.get_messages(sid, user=hist), None),
+                (op, "floor: raw SELECT ORDER BY id", lambda sid=sid: self.floor.load(sid), 1),
+            ]
             for p in self.peers:
                 chat = peer_chats[p.name][n]
-                self.t(sec, op, p.name, lambda p=p, c=chat: p.load(c),
-                       static=p.statements.get("load"))  # fmt: skip
+                entries.append(
+                    (op, p.name, lambda p=p, c=chat: p.load(c), p.statements.get("load"))
+                )
+            self.group(sec, entries, reps=self._reps_for(n))
             self.missing_rows(sec, op)
-        for n, sid in sd.history_sessions.items():
-            if n < 100:
-                continue
-            self.t(sec, f"load last 50 of {n:,}", "ours",
-                   lambda sid=sid: self.svc.get_messages(sid, user=hist, limit=50))  # fmt: skip
+        self.group(sec, [
+            (f"load last 50 of {n:,}", "ours",
+             lambda sid=sid: self.svc.get_messages(sid, user=hist, limit=50), None)
+            for n, sid in sd.history_sessions.items() if n >= 100
+        ])  # fmt: skip
 
-        op = "append one message (chat of 20)"
-        self.t(sec, op, "ours", lambda: self.svc.add_message(append_sid, user=hist, content=MSG))
         floor_sid = sd.append_sessions[1]
-        self.t(
-            sec,
-            op,
-            "floor: raw INSERT + COMMIT",
-            lambda: self.floor.append(floor_sid, hist.id, MSG),
-            static=1,
-            count=False,
-        )
-        for p in self.peers:
-            chat = peer_chats[p.name][20]
-            self.t(sec, op, p.name, lambda p=p, c=chat: p.append(c, MSG),
-                   static=p.statements.get("append"))  # fmt: skip
-        self.missing_rows(sec, op)
+        big = max(n for n in sd.history_sessions if n <= 1000)
+        for op, our_sid, floor_target, size in (
+            ("append one message (chat of 20)", append_sid, floor_sid, 20),
+            (f"append one message (chat of {big:,})", sd.history_sessions[big],
+             sd.history_sessions[big], big),
+        ):  # fmt: skip
+            entries = [
+                (op, "ours", lambda s_=our_sid: self.svc.add_message(s_, user=hist, content=MSG),
+                 None),
+                (op, "floor: raw INSERT + COMMIT",
+                 lambda s_=floor_target: self.floor.append(s_, hist.id, MSG), 1),
+            ]  # fmt: skip
+            if self.backend == "postgresql":
+                entries.append((op, "reference: our CTE statement via raw psycopg2",
+                                lambda s_=floor_target: self.floor.append_cte(s_, hist.id, MSG),
+                                1))  # fmt: skip
+            for p in self.peers:
+                chat = peer_chats[p.name][size]
+                entries.append((op, p.name, lambda p=p, c=chat: p.append(c, MSG),
+                                p.statements.get("append")))  # fmt: skip
+            self.group(sec, entries)
+            self.missing_rows(sec, op)
 
         op = "append a turn (user + assistant)"
         turn_sid = sd.append_sessions[2]
@@ -197,49 +237,51 @@ class Bench:
                 token_count=99,
             )
 
-        self.t(sec, op, "ours", our_turn)
-        self.t(sec, op, "floor: raw INSERT ×2 + COMMIT",
-               lambda: self.floor.append_turn(floor_sid, hist.id, MSG, REPLY), static=2,
-               count=False)  # fmt: skip
+        entries = [
+            (op, "ours", our_turn, None),
+            (op, "floor: raw INSERT ×2 + COMMIT",
+             lambda: self.floor.append_turn(floor_sid, hist.id, MSG, REPLY), 2),
+        ]  # fmt: skip
         for p in self.peers:
             chat = peer_chats[p.name][20]
-            self.t(sec, op, p.name, lambda p=p, c=chat: p.append_turn(c, MSG, REPLY),
-                   static=p.statements.get("turn"))  # fmt: skip
+            entries.append((op, p.name, lambda p=p, c=chat: p.append_turn(c, MSG, REPLY),
+                            p.statements.get("turn")))  # fmt: skip
+        self.group(sec, entries)
         self.missing_rows(sec, op)
 
-        big = max(n for n in sd.history_sessions if n <= 1000)
-        op = f"append one message (chat of {big:,})"
-        big_sid = sd.history_sessions[big]
-        self.t(sec, op, "ours", lambda: self.svc.add_message(big_sid, user=hist, content=MSG))
-        self.t(
-            sec,
-            op,
-            "floor: raw INSERT + COMMIT",
-            lambda: self.floor.append(big_sid, hist.id, MSG),
-            static=1,
-            count=False,
-        )
-        for p in self.peers:
-            chat = peer_chats[p.name][big]
-            self.t(sec, op, p.name, lambda p=p, c=chat: p.append(c, MSG),
-                   static=p.statements.get("append"))  # fmt: skip
-        self.missing_rows(sec, op)
+    def _reps_for(self, n: int) -> int:
+        """Fewer rounds for the big histories (each call is slow; the budget caps them anyway)."""
+        return self.size.reps if n <= 1000 else max(10, self.size.reps // 3)
 
     def run_sessions(self) -> None:
         """One page of the session list for users with few to very many sessions."""
         sec = "Session list"
+        entries = []
         for n, uid in self.seeded.list_users.items():
             user = self.user_of[uid]
-            self.t(sec, f"first page (50), user with {n:,} sessions", "ours",
-                   lambda user=user: self.svc.get_user_sessions(user, limit=50))  # fmt: skip
+            entries.append(
+                (
+                    f"first page (50), user with {n:,} sessions",
+                    "ours",
+                    lambda user=user: self.svc.get_user_sessions(user, limit=50),
+                    None,
+                )
+            )
         n = max(self.seeded.list_users)
         user = self.user_of[self.seeded.list_users[n]]
         pages = [self.svc.get_user_sessions(user, limit=50)]
         for _ in range(min(n // 50, 40) - 1):
             pages.append(self.svc.get_user_sessions(user, limit=50, before=pages[-1][-1]))
         cursor = pages[-1][-1]
-        self.t(sec, f"page {len(pages) + 1} by keyset, user with {n:,} sessions", "ours",
-               lambda: self.svc.get_user_sessions(user, limit=50, before=cursor))  # fmt: skip
+        entries.append(
+            (
+                f"page {len(pages) + 1} by keyset, user with {n:,} sessions",
+                "ours",
+                lambda: self.svc.get_user_sessions(user, limit=50, before=cursor),
+                None,
+            )
+        )
+        self.group(sec, entries)  # fmt: skip
 
     def run_search(self) -> None:
         """Search a rare and a common word, for the heaviest user and a typical one."""
@@ -248,17 +290,15 @@ class Bench:
         typical = self.user_of[self.seeded.users["filler00000"]]
         total = self.seeded.total_messages
         heavy_n = max(self.size.exports)
+        entries = []
         for who, user, count in (("heavy user", heavy, heavy_n), ("typical user", typical, 0)):
             for word in (RARE_WORD, COMMON_WORD):
                 kind = "rare" if word == RARE_WORD else "common"
                 label = f"{kind} word, {who}" + (f" ({count:,} msgs)" if count else "")
                 op = f"search {label}, table of {total:,}"
-                self.t(
-                    sec,
-                    op,
-                    "ours",
-                    lambda user=user, word=word: self.svc.search_messages(user, word),
-                )
+                fn = lambda user=user, word=word: self.svc.search_messages(user, word)  # noqa: E731
+                entries.append((op, "ours", fn, None))
+        self.group(sec, entries)
 
     def run_export(self) -> None:
         """CSV export: throughput (ours vs COPY) and peak Python memory."""
@@ -273,8 +313,15 @@ class Bench:
                     size += len(chunk)
                 return size
 
+            floor_name = (
+                "floor: COPY TO STDOUT WITH CSV" if self.backend == "postgresql"
+                else "floor: raw cursor + csv module"
+            )  # fmt: skip
             reps = max(3, min(self.size.reps, 10))
-            row = self.t(sec, op, "ours", ours, reps=reps)
+            row, frow = self.group(sec, [
+                (op, "ours", ours, None),
+                (op, floor_name, lambda uid=uid: self.floor.export(uid), 1),
+            ], reps=reps)  # fmt: skip
             chars = ours()
             tracemalloc.start()
             ours()
@@ -285,12 +332,6 @@ class Bench:
                 "mb_per_s": chars / 1e6 / (row.median_ms / 1000),
                 "peak_mb": peak / 1e6,
             }
-            floor_name = (
-                "floor: COPY TO STDOUT WITH CSV" if self.backend == "postgresql"
-                else "floor: raw cursor + csv module"
-            )  # fmt: skip
-            frow = self.t(sec, op, floor_name, lambda uid=uid: self.floor.export(uid), reps=reps,
-                          static=1, count=False)  # fmt: skip
             fchars = self.floor.export(uid)
             frow.extra = {
                 "rows_per_s": n / (frow.median_ms / 1000),
@@ -301,13 +342,13 @@ class Bench:
         """session_metrics over the last 30 days."""
         sec = "Analytics"
         since, until = NOW - timedelta(days=30), NOW + timedelta(days=1)
-        self.t(sec, "session_metrics, 30 days, all users", "ours",
-               lambda: self.svc.session_metrics(since=since, until=until),
-               reps=max(5, self.size.reps // 4))  # fmt: skip
         heavy = self.user_of[self.seeded.search_user]
-        self.t(sec, "session_metrics, 30 days, heaviest user", "ours",
-               lambda: self.svc.session_metrics(heavy, since=since, until=until),
-               reps=max(5, self.size.reps // 4))  # fmt: skip
+        self.group(sec, [
+            ("session_metrics, 30 days, all users", "ours",
+             lambda: self.svc.session_metrics(since=since, until=until), None),
+            ("session_metrics, 30 days, heaviest user", "ours",
+             lambda: self.svc.session_metrics(heavy, since=since, until=until), None),
+        ], reps=max(5, self.size.reps // 4))  # fmt: skip
 
     def run_concurrency(self) -> None:
         """8 writer threads, each appending to its own session."""
@@ -315,6 +356,7 @@ class Bench:
         k, w = self.size.writer_appends, self.size.writers
         sids = self.seeded.writer_sessions
         hist = self.hist
+        self.unpin()  # the writers should use every core
         op = f"{w} concurrent writers × {k} appends"
 
         def run(make_append):
@@ -391,7 +433,9 @@ class Bench:
         return self.rows
 
 
-def run_backend(backend: str, size: Size, log=print, ui: bool = False) -> dict[str, Any]:
+def run_backend(
+    backend: str, size: Size, log=print, ui: bool = False, pin_cpu: int | None = 0
+) -> dict[str, Any]:
     """Seed a throwaway database of `backend` and measure everything; returns the result dict."""
     with throwaway_database(backend, size) as url:
         eng = create_db_engine(url)
@@ -403,7 +447,7 @@ def run_backend(backend: str, size: Size, log=print, ui: bool = False) -> dict[s
         eng.dispose()
         log(f"{backend}: seeded {actual:,} messages / {seeded.total_sessions:,} sessions "
             f"in {seed_s:.1f} s")  # fmt: skip
-        bench = Bench(url, size, seeded, log)
+        bench = Bench(url, size, seeded, log, pin_cpu=pin_cpu)
         try:
             rows = bench.run_all()
             if ui:
@@ -411,6 +455,7 @@ def run_backend(backend: str, size: Size, log=print, ui: bool = False) -> dict[s
 
                 rows.extend(ui_rows(url, size, seeded, log))
         finally:
+            bench.unpin()
             bench.close()
     return {
         "backend": backend,
@@ -418,6 +463,7 @@ def run_backend(backend: str, size: Size, log=print, ui: bool = False) -> dict[s
         "seed_seconds": seed_s,
         "messages": actual,
         "sessions": seeded.total_sessions,
+        "pinned_cpu": bench.pin_cpu,
         "rows": [r.as_dict() for r in rows],
     }
 
@@ -464,6 +510,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", action="append", choices=["postgresql", "sqlite"],
                         help="repeatable; default both")  # fmt: skip
     parser.add_argument("--ui", action="store_true", help="also time the chat page (AppTest)")
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin the client and PostgreSQL server processes to CPU 0",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"),
                         help="folder for the JSON and Markdown results")  # fmt: skip
     parser.add_argument("--docs", action="store_true",
@@ -474,7 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {"environment": environment(), "command": "python -m bench " + " ".join(
         argv if argv is not None else sys.argv[1:]), "runs": []}  # fmt: skip
     for backend in backends:
-        results["runs"].append(run_backend(backend, size, ui=args.ui))
+        results["runs"].append(
+            run_backend(backend, size, ui=args.ui, pin_cpu=None if args.no_pin else 0)
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for run in results["runs"]:

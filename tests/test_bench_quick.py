@@ -1,0 +1,95 @@
+"""The benchmark harness in quick mode: every table row is produced (no timing assertions)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from bench import report
+from bench.run import run_backend
+from bench.seed import SIZES
+
+QUICK = SIZES["quick"]
+PEERS = ["SQLChatMessageHistory (as documented)", "SQLChatMessageHistory (tuned)",
+         "JSON document per chat", "langchain-postgres"]  # fmt: skip
+
+
+def expected_rows(backend: str) -> set[tuple[str, str]]:
+    """(operation, implementation) pairs the quick run must report."""
+    rows: set[tuple[str, str]] = set()
+    floor_load, floor_append = "floor: raw SELECT ORDER BY id", "floor: raw INSERT + COMMIT"
+    for n in QUICK.histories:
+        op = f"load whole history ({n:,} messages)"
+        rows |= {(op, "ours"), (op, floor_load)} | {(op, p) for p in PEERS}
+        if n >= 100:
+            rows.add((f"load last 50 of {n:,}", "ours"))
+    big = max(n for n in QUICK.histories if n <= 1000)
+    for op in ("append one message (chat of 20)", f"append one message (chat of {big:,})"):
+        rows |= {(op, "ours"), (op, floor_append)} | {(op, p) for p in PEERS}
+        if backend == "postgresql":
+            rows.add((op, "reference: our CTE statement via raw psycopg2"))
+    op = "append a turn (user + assistant)"
+    rows |= {(op, "ours"), (op, "floor: raw INSERT ×2 + COMMIT")} | {(op, p) for p in PEERS}
+    for n in QUICK.list_users:
+        rows.add((f"first page (50), user with {n:,} sessions", "ours"))
+    for n in QUICK.exports:
+        floor = "floor: COPY TO STDOUT WITH CSV" if backend == "postgresql" else (
+            "floor: raw cursor + csv module")  # fmt: skip
+        rows |= {
+            (f"CSV export of {n:,} messages", "ours"),
+            (f"CSV export of {n:,} messages", floor),
+        }
+    rows |= {("session_metrics, 30 days, all users", "ours"),
+             ("session_metrics, 30 days, heaviest user", "ours"),
+             (f"cleanup of {QUICK.old_sessions:,} old sessions", "ours")}  # fmt: skip
+    op = f"{QUICK.writers} concurrent writers × {QUICK.writer_appends} appends"
+    rows |= {(op, "ours"), (op, floor_append)}
+    return rows
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_quick_run_produces_every_row(backend, pg_server_url, monkeypatch):
+    monkeypatch.setenv("BENCH_DATABASE_URL", pg_server_url)
+    run = run_backend(backend, QUICK, log=lambda _msg: None, pin_cpu=None)
+    got = {(r["op"], r["impl"]): r for r in run["rows"]}
+    missing = expected_rows(backend) - set(got)
+    assert not missing, f"rows missing from the report: {sorted(missing)}"
+    assert any(op.startswith("page ") and "keyset" in op for op, _impl in got)
+    assert sum(op.startswith("search ") for op, _impl in got) == 4
+    peers_installed = importlib.util.find_spec("langchain_community") is not None
+    for (op, impl), row in got.items():
+        absent_peer = impl in PEERS and (not peers_installed or row["note"])
+        if absent_peer:
+            assert row["note"], f"{op} / {impl}: an absent peer must say why"
+            continue
+        assert row["median_ms"] is not None and row["median_ms"] > 0, (op, impl)
+        assert row["p95_ms"] >= row["median_ms"], (op, impl)
+        if impl == "ours" and not op.startswith(("CSV", "cleanup")) and "writers" not in op:
+            assert row["stmts"] is not None and row["stmts"] >= 1, (op, impl)
+    if backend == "sqlite":
+        assert got[("load whole history (10 messages)", "langchain-postgres")]["note"]
+    cleanup = got[(f"cleanup of {QUICK.old_sessions:,} old sessions", "ours")]
+    assert cleanup["extra"]["removed"] == QUICK.old_sessions
+    writers = got[(f"{QUICK.writers} concurrent writers × {QUICK.writer_appends} appends", "ours")]
+    assert writers["extra"]["errors"] == 0 and writers["n"] == QUICK.writers * QUICK.writer_appends
+    export = got[(f"CSV export of {max(QUICK.exports):,} messages", "ours")]
+    assert export["extra"]["peak_mb"] > 0 and export["extra"]["rows_per_s"] > 0
+
+    markdown = report.render(run, {"machine": "test"}, "python -m bench --quick")
+    for target in ("append ≤ 1.5×", "history load ≤ 2×", "last-50 load flat",
+                   "session-list page flat", "search p95", "export peak memory flat"):  # fmt: skip
+        assert target in markdown
+    for op, impl in expected_rows(backend):
+        assert f"| {op} | {impl} |" in markdown
+
+
+def test_update_docs_replaces_only_its_block(tmp_path):
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text("# Benchmarks\n\nintro\n")
+    report.update_docs(doc, "quick-sqlite", "first")
+    report.update_docs(doc, "quick-postgresql", "other")
+    report.update_docs(doc, "quick-sqlite", "second")
+    text = doc.read_text()
+    assert "intro" in text and "second" in text and "other" in text and "first" not in text
+    assert text.count("<!-- results:quick-sqlite -->") == 1
