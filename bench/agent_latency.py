@@ -46,21 +46,26 @@ class Counter:
         self.n += 1
 
 
-def measure(fn: Callable[[int], object], turns: int, counter: Counter, warmup: int = 20):
+def summarize(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def interleaved(ops: dict[str, Callable[[int], object]], turns: int, counter: Counter, warmup=20):
+    """Run the operations round-robin (same noise for each); ms samples and statements per op."""
     for i in range(warmup):
-        fn(-1 - i)
-    samples = []
-    before = counter.n
+        for fn in ops.values():
+            fn(-1 - i)
+    samples: dict[str, list[float]] = {name: [] for name in ops}
+    stmts = dict.fromkeys(ops, 0)
     for i in range(turns):
-        t0 = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return (
-        statistics.median(samples),
-        samples[min(len(samples) - 1, int(0.95 * len(samples)))],
-        (counter.n - before) / turns,
-    )
+        for name, fn in ops.items():
+            before = counter.n
+            t0 = time.perf_counter()
+            fn(i)
+            samples[name].append((time.perf_counter() - t0) * 1000)
+            stmts[name] += counter.n - before
+    return samples, {name: n / turns for name, n in stmts.items()}
 
 
 def bench_backend(name: str, url: str, turns: int) -> list[tuple]:
@@ -69,15 +74,14 @@ def bench_backend(name: str, url: str, turns: int) -> list[tuple]:
     svc = pa_core.ConversationService(engine)
     user = svc.ensure_user(f"bench-{uuid.uuid4().hex[:6]}")
     offline = Settings(PA_LLM_PROVIDER="offline")
-    rows = []
 
-    sid = svc.create_session(user=user).session_id
+    raw_sid = svc.create_session(user=user).session_id
 
     def raw_turn(i):
-        svc.get_or_create_session(sid, user=user)
-        svc.add_message(sid, user=user, role="user", content=f"What is {i} * 7?")
+        svc.get_or_create_session(raw_sid, user=user)
+        svc.add_message(raw_sid, user=user, role="user", content=f"What is {i} * 7?")
         svc.add_message(
-            sid,
+            raw_sid,
             user=user,
             role="assistant",
             content=f"{i} * 7 = **{i * 7}**",
@@ -87,44 +91,23 @@ def bench_backend(name: str, url: str, turns: int) -> list[tuple]:
             metadata={"model": "offline-tools-1", "provider": "offline", "client_id": "x"},
         )
 
-    rows.append((name, "raw service calls (3)", *measure(raw_turn, turns, counter)))
-
-    assistant = PersonalAssistant(svc, user, settings=offline, cache=ContextCache())
-    sid2 = assistant.chat("What is 1 + 1?").session_id
-    rows.append(
-        (
-            name,
-            "agent chat (offline)",
-            *measure(
-                lambda i: assistant.chat(f"What is {i} * 7?", session_id=sid2), turns, counter
-            ),
-        )
-    )
-    rows.append(
-        (
-            name,
-            "agent stream (offline)",
-            *measure(
-                lambda i: list(assistant.stream(f"What is {i} * 8?", session_id=sid2)),
-                turns,
-                counter,
-            ),
-        )
-    )
+    warm = PersonalAssistant(svc, user, settings=offline, cache=ContextCache())
+    warm_sid = warm.chat("What is 1 + 1?").session_id
     cold = PersonalAssistant(svc, user, settings=offline, cache=ContextCache(max_sessions=1))
-    other = cold.chat("What is 2 + 2?").session_id
-
-    def cold_turn(i):  # two sessions alternate through a 1-entry cache: history from the DB
-        cold.chat(f"What is {i} * 9?", session_id=sid2 if i % 2 else other)
-
-    rows.append((name, "agent chat, cache miss", *measure(cold_turn, turns, counter)))
-    rows.append(
-        (
-            name,
-            "first turn (new session + title)",
-            *measure(lambda i: assistant.chat(f"What is {i} + 1?"), max(50, turns // 3), counter),
-        )
-    )
+    cold_sids = [cold.chat("What is 2 + 2?").session_id, cold.chat("What is 3 + 3?").session_id]
+    ops = {
+        "raw service calls (3)": raw_turn,
+        "agent chat (offline)": lambda i: warm.chat(f"What is {i} * 7?", session_id=warm_sid),
+        "agent stream (offline)": lambda i: list(
+            warm.stream(f"What is {i} * 8?", session_id=warm_sid)
+        ),
+        # Two sessions alternating through a one-entry cache: history comes from the database.
+        "agent chat, cache miss": lambda i: cold.chat(
+            f"What is {i} * 9?", session_id=cold_sids[i % 2]
+        ),
+        "first turn (new session + title)": lambda i: warm.chat(f"What is {i} + 1?"),
+    }
+    samples, stmts = interleaved(ops, turns, counter)
 
     try:
         from llm_fake import FakeLLM, reply  # the tests' OpenAI-compatible server
@@ -143,32 +126,43 @@ def bench_backend(name: str, url: str, turns: int) -> list[tuple]:
                 PA_LLM_MODEL="m",
             )
             llm = PersonalAssistant(svc, user, settings=settings, cache=ContextCache())
-            sid3 = llm.chat("hello").session_id
-            rows.append(
-                (
-                    name,
-                    "agent chat (openai SDK, local server)",
-                    *measure(lambda i: llm.chat(f"turn {i}", session_id=sid3), turns, counter),
-                )
-            )
+            llm_sid = llm.chat("hello").session_id
             client = openai.OpenAI(api_key="k", base_url=fake.url)
-            sid4 = svc.create_session(user=user).session_id
+            sdk_sid = svc.create_session(user=user).session_id
 
             def raw_sdk(i):
-                svc.get_or_create_session(sid4, user=user)
-                svc.add_message(sid4, user=user, role="user", content=f"turn {i}")
-                history = svc.get_messages(sid4, user=user, limit=40)
+                svc.get_or_create_session(sdk_sid, user=user)
+                svc.add_message(sdk_sid, user=user, role="user", content=f"turn {i}")
+                history = svc.get_messages(sdk_sid, user=user, limit=40)
                 r = client.chat.completions.create(
                     model="m", messages=[{"role": m.role, "content": m.content} for m in history]
                 )
                 svc.add_message(
-                    sid4, user=user, role="assistant", content=r.choices[0].message.content
+                    sdk_sid, user=user, role="assistant", content=r.choices[0].message.content
                 )
 
-            rows.append((name, "raw SDK call + service calls", *measure(raw_sdk, turns, counter)))
+            more, more_stmts = interleaved(
+                {
+                    "agent chat (openai SDK, local server)": lambda i: llm.chat(
+                        f"turn {i}", session_id=llm_sid
+                    ),
+                    "raw SDK call + service calls": raw_sdk,
+                },
+                turns,
+                counter,
+            )
+            samples.update(more)
+            stmts.update(more_stmts)
         finally:
             fake.stop()
     engine.dispose()
+    base = samples["raw service calls (3)"]
+    rows = []
+    for op, values in samples.items():
+        diff = None
+        if op.startswith("agent") and "openai" not in op:
+            diff = statistics.median(v - b for v, b in zip(values, base, strict=True))
+        rows.append((name, op, *summarize(values), stmts[op], diff))
     return rows
 
 
@@ -204,10 +198,14 @@ def main() -> int:
                 admin.dispose()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"| backend | operation (n={args.turns}) | median ms | p95 ms | SQL statements / turn |")
-    print("|---|---|---:|---:|---:|")
-    for backend, op, median, p95, stmts in results:
-        print(f"| {backend} | {op} | {median:.2f} | {p95:.2f} | {stmts:.1f} |")
+    print(
+        f"| backend | operation (n={args.turns}, interleaved) | median ms | p95 ms "
+        "| SQL statements / turn | median paired overhead vs raw, ms |"
+    )
+    print("|---|---|---:|---:|---:|---:|")
+    for backend, op, median, p95, stmts, diff in results:
+        extra = "" if diff is None else f"{diff:+.2f}"
+        print(f"| {backend} | {op} | {median:.2f} | {p95:.2f} | {stmts:.1f} | {extra} |")
     return 0
 
 
