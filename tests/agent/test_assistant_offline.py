@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -231,3 +232,28 @@ def test_session_deleted_between_turns_continues_in_a_new_one(svc, alice):
     reply = assistant.chat("What is 2 + 2?", session_id=sid)
     assert reply.session_id != sid and "4" in reply.content
     assert len(svc.get_messages(reply.session_id, user=alice)) == 2
+
+
+def test_concurrent_turns_from_several_threads(svc, alice):
+    assistant_per_thread = [make(svc, alice) for _ in range(4)]
+    shared = svc.create_session(user=alice).session_id
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for n in range(5):
+                assistant_per_thread[k].chat(f"What is {k} * {n}?", session_id=shared)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stored = svc.get_messages(shared, user=alice)
+    assert len(stored) == 40
+    assert sorted(m.content for m in stored if m.role == "user") == sorted(
+        f"What is {k} * {n}?" for k in range(4) for n in range(5)
+    )
