@@ -36,6 +36,7 @@ MSG = ("Please summarise the budget report for the Q3 planning meeting and list 
        "contract renewal and the open support tickets for the Berlin office, thanks!!")  # fmt: skip
 REPLY = MSG.upper()
 ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ["messages", "sessions", "search", "export", "metrics", "concurrency", "cleanup", "ui"]
 
 
 def admin_url() -> str:
@@ -421,20 +422,21 @@ class Bench:
         self.rows.append(row)
         self.log(f"  cleanup: removed {removed:,} in {ms:,.0f} ms")
 
-    def run_all(self) -> list[Row]:
-        """Every section, cleanup last."""
-        self.run_messages()
-        self.run_sessions()
-        self.run_search()
-        self.run_export()
-        self.run_metrics()
-        self.run_concurrency()
-        self.run_cleanup()
+    def run_all(self, sections: list[str] | None = None) -> list[Row]:
+        """Every section (or the named ones), cleanup last."""
+        for name in SECTIONS:
+            if name != "ui" and (sections is None or name in sections):
+                getattr(self, f"run_{name}")()
         return self.rows
 
 
 def run_backend(
-    backend: str, size: Size, log=print, ui: bool = False, pin_cpu: int | None = 0
+    backend: str,
+    size: Size,
+    log=print,
+    ui: bool = False,
+    pin_cpu: int | None = 0,
+    sections: list[str] | None = None,
 ) -> dict[str, Any]:
     """Seed a throwaway database of `backend` and measure everything; returns the result dict."""
     with throwaway_database(backend, size) as url:
@@ -449,8 +451,8 @@ def run_backend(
             f"in {seed_s:.1f} s")  # fmt: skip
         bench = Bench(url, size, seeded, log, pin_cpu=pin_cpu)
         try:
-            rows = bench.run_all()
-            if ui:
+            rows = bench.run_all(sections)
+            if ui or (sections and "ui" in sections):
                 from bench.ui import ui_rows
 
                 rows.extend(ui_rows(url, size, seeded, log))
@@ -460,6 +462,7 @@ def run_backend(
     return {
         "backend": backend,
         "size": size.name,
+        "sections": sections,
         "seed_seconds": seed_s,
         "messages": actual,
         "sessions": seeded.total_sessions,
@@ -526,12 +529,20 @@ def main(argv: list[str] | None = None) -> int:
         argv if argv is not None else sys.argv[1:]), "runs": []}  # fmt: skip
     for backend in backends:
         results["runs"].append(
-            run_backend(backend, size, ui=args.ui, pin_cpu=None if args.no_pin else 0)
+            run_backend(
+                backend,
+                size,
+                ui=args.ui,
+                pin_cpu=None if args.no_pin else 0,
+                sections=args.sections.split(",") if args.sections else None,
+            )
         )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for run in results["runs"]:
         stem = f"{run['size']}-{run['backend']}"
+        if run["sections"]:
+            stem += "-" + "-".join(run["sections"])
         (out / f"{stem}.json").write_text(json.dumps(
             {"environment": results["environment"], "command": results["command"], **run},
             indent=1, default=str))  # fmt: skip

@@ -93,3 +93,27 @@ def test_update_docs_replaces_only_its_block(tmp_path):
     text = doc.read_text()
     assert "intro" in text and "second" in text and "other" in text and "first" not in text
     assert text.count("<!-- results:quick-sqlite -->") == 1
+
+
+def test_quick_ui_row():
+    """The chat-page row: one AppTest script run for the shortest and the longest history."""
+    from bench.run import throwaway_database
+    from bench.seed import seed
+    from bench.ui import ui_rows
+    from pa_core.db import create_db_engine
+
+    with throwaway_database("sqlite", QUICK) as url:
+        engine = create_db_engine(url)
+        seeded = seed(engine, QUICK)
+        engine.dispose()
+        rows = ui_rows(url, QUICK, seeded, log=lambda _msg: None)
+    ops = [r.op for r in rows]
+    assert ops == [
+        f"chat page script run, session of {min(QUICK.histories):,} messages",
+        f"chat page script run, session of {max(QUICK.histories):,} messages",
+    ]
+    for row in rows:
+        assert row.median_ms > 0 and row.p95_ms >= row.median_ms
+    # the long session shows one page of messages, not all of them
+    assert rows[0].note.endswith(f"{min(QUICK.histories)} messages rendered")
+    assert rows[1].note.endswith("50 messages rendered")
