@@ -132,6 +132,15 @@ class PersonalAssistant:
                 self.config_warning = f"{exc} Using the offline assistant."
                 provider = OfflineProvider()
         self.provider: Provider = provider
+        if (
+            self.config_warning is None
+            and provider.name == "openai"
+            and not (self.settings.llm_api_key or self.settings.llm_base_url)
+        ):
+            self.config_warning = (
+                "PA_LLM_PROVIDER is 'openai' but neither PA_LLM_API_KEY nor PA_LLM_BASE_URL is "
+                "set: OpenAI's API will refuse the requests."
+            )
         self.cache = cache if cache is not None else _SHARED_CACHE
         self.history_messages = history_messages
         self.history_chars = history_chars

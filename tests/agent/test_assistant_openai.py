@@ -16,7 +16,9 @@ from llm_fake import (
     tool_call,
 )
 
+from pa_core.agent import PersonalAssistant
 from pa_core.agent.assistant import SYSTEM_PROMPT
+from pa_core.config import Settings
 
 
 def run(assistant, message, session_id=None, *, streamed):
@@ -265,3 +267,16 @@ def test_session_deleted_while_the_model_answers(svc, alice, llm):
     assert svc.get_session(sid, user=alice) is None
     kept = stored(svc, alice, result.session_id)
     assert [(m.role, m.content) for m in kept] == [("assistant", "An answer nobody asked to keep")]
+
+
+def test_openai_without_key_or_url_warns(svc, alice, monkeypatch):
+    for name in ("PA_LLM_API_KEY", "OPENAI_API_KEY", "PA_LLM_BASE_URL", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(PA_LLM_PROVIDER="openai", _env_file=None)
+    assistant = PersonalAssistant(svc, alice, settings=settings)
+    assert assistant.provider_name == "openai" and not assistant.is_offline
+    assert "PA_LLM_API_KEY" in assistant.config_warning
+    ollama = PersonalAssistant(
+        svc, alice, settings=Settings(PA_LLM_PROVIDER="ollama", PA_LLM_BASE_URL="http://x/v1")
+    )
+    assert ollama.provider_name == "openai" and ollama.config_warning is None
