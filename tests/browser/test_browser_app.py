@@ -1,0 +1,243 @@
+"""The real app in a real browser: login, chat, refresh, restart, isolation, sessions, analytics.
+
+The tests of this module run in order against one `streamlit run app.py` on PostgreSQL and
+share the browser contexts (and so the login cookies) of alice and bob.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from browser_helpers import PASSWORDS, screenshot
+from playwright.sync_api import expect
+
+import pa_core
+
+pytestmark = pytest.mark.browser
+TIMEOUT_MS = 30_000
+CHAT_INPUT = "Message the assistant"
+
+
+def session_id_of(url: str) -> str | None:
+    """The session_id query parameter of a URL."""
+    values = parse_qs(urlparse(url).query).get("session_id")
+    return values[0] if values else None
+
+
+def wait_idle(page) -> None:
+    """Wait until the script run the last action started has finished."""
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def login(page, base: str, username: str) -> None:
+    """Log in through the form and land on the Chat page."""
+    page.goto(base + "/")
+    page.get_by_role("textbox", name="Username").fill(username, timeout=TIMEOUT_MS)
+    page.get_by_role("textbox", name="Password").fill(PASSWORDS[username])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_placeholder(CHAT_INPUT)).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def send(page, text: str, expected_reply: str) -> None:
+    """Type a message, send it, and wait for the streamed reply to be stored and shown."""
+    page.get_by_placeholder(CHAT_INPUT).fill(text)
+    page.get_by_placeholder(CHAT_INPUT).press("Enter")
+    messages = page.get_by_test_id("stChatMessage")
+    expect(messages.filter(has_text=expected_reply).last).to_be_visible(timeout=TIMEOUT_MS)
+    # The caption appears once the page has reloaded the stored reply (after the stream).
+    expect(messages.last.get_by_test_id("stCaptionContainer")).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+
+
+@pytest.fixture(scope="module")
+def state():
+    """What earlier tests of this module learnt (session ids, contexts)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def alice_page(browser, pg_app, state):
+    """alice's browser tab (its context keeps her login cookie)."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def test_login_chat_and_session_id_in_url(alice_page, pg_app, state):
+    server, url = pg_app
+    page = alice_page
+    login(page, server.url, "alice")
+    first_sid = session_id_of(page.url)
+    assert first_sid, page.url
+    send(page, "What is 12 * 7?", "84")
+    expect(page.get_by_text("tools: calculator")).to_be_visible()
+    sid = session_id_of(page.url)
+    assert sid == first_sid
+    svc = pa_core.ConversationService.from_url(url)
+    alice = svc.get_user("alice")
+    stored = svc.get_messages(sid, user=alice)
+    assert [m.role for m in stored] == ["user", "assistant"] and "84" in stored[1].content
+    send(page, "Remember the zebra budget meeting on Friday", "zebra")
+    state["sid"] = sid
+    screenshot(page, "01-chat")
+
+
+def test_reload_keeps_page_session_and_history(alice_page, pg_app, state):
+    server, _ = pg_app
+    page = alice_page
+    before = page.url
+    page.reload()
+    expect(page.get_by_test_id("stChatMessage").filter(has_text="84").first).to_be_visible()
+    wait_idle(page)
+    assert page.url == before and session_id_of(page.url) == state["sid"]
+    expect(page.get_by_role("textbox", name="Username")).to_have_count(0)  # cookie login
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
+
+    # A refresh on another page stays there (streamlit-authenticator #179).
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Sessions").click()
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    assert urlparse(page.url).path == "/sessions"
+    page.reload()
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    wait_idle(page)
+    assert urlparse(page.url).path == "/sessions"
+
+    # A bookmark with the session id opens the same conversation.
+    page.goto(f"{server.url}/?session_id={state['sid']}")
+    expect(page.get_by_test_id("stChatMessage").filter(has_text="zebra").first).to_be_visible()
+    wait_idle(page)
+    assert session_id_of(page.url) == state["sid"]
+
+
+def test_server_restart_keeps_history(alice_page, pg_app, state):
+    server, _ = pg_app
+    page = alice_page
+    server.restart()
+    page.goto(f"{server.url}/?session_id={state['sid']}")
+    expect(page.get_by_test_id("stChatMessage").filter(has_text="84").first).to_be_visible()
+    wait_idle(page)
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
+    assert session_id_of(page.url) == state["sid"]
+    screenshot(page, "02-chat-after-restart")
+
+
+def test_second_user_cannot_open_the_first_users_url(browser, pg_app, state):
+    server, url = pg_app
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        login(page, server.url, "bob")
+        page.goto(f"{server.url}/?session_id={state['sid']}")
+        expect(page.get_by_text("That conversation was not found")).to_be_visible()
+        wait_idle(page)
+        body = page.locator("body").inner_text()
+        assert "zebra" not in body and "12 * 7" not in body
+        expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
+        bob_sid = session_id_of(page.url)
+        assert bob_sid and bob_sid != state["sid"]
+        svc = pa_core.ConversationService.from_url(url)
+        assert svc.get_session(bob_sid, user=svc.get_user("bob")) is not None
+        screenshot(page, "03-chat-other-user")
+    finally:
+        context.close()
+
+
+def test_sessions_page_search_open_rename_csv_delete(alice_page, pg_app, state):
+    server, url = pg_app
+    page = alice_page
+    svc = pa_core.ConversationService.from_url(url)
+    alice = svc.get_user("alice")
+    # A second conversation, so "selected" exports and deletes have something to tell apart.
+    page.goto(f"{server.url}/?session_id={state['sid']}")
+    wait_idle(page)
+    page.get_by_role("button", name="New chat").click()
+    page.wait_for_function(
+        "old => location.search.includes('session_id=') && !location.search.includes(old)",
+        arg=state["sid"],
+    )
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
+    wait_idle(page)
+    other_sid = session_id_of(page.url)
+    assert other_sid and other_sid != state["sid"]
+    send(page, "What is 2 + 3?", "5")
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Sessions").click()
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    wait_idle(page)
+    rows = page.locator(".st-key-pa-open-" + state["sid"])
+    expect(rows).to_have_count(1)
+    expect(page.locator(".st-key-pa-open-" + other_sid)).to_have_count(1)
+    screenshot(page, "04-sessions")
+
+    # Full-text search with snippet, then open the hit.
+    page.get_by_role("textbox", name="Search messages").fill("zebra")
+    page.get_by_role("textbox", name="Search messages").press("Enter")
+    expect(page.get_by_text(re.compile("zebra", re.I)).first).to_be_visible()
+    wait_idle(page)
+    screenshot(page, "05-sessions-search")
+    page.locator("[class*='st-key-pa-hit-'] button").first.click()
+    expect(page.get_by_test_id("stChatMessage").filter(has_text="zebra").first).to_be_visible()
+    wait_idle(page)
+    assert session_id_of(page.url) == state["sid"]
+    assert urlparse(page.url).path == "/"
+
+    # Rename from the Sessions page.
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Sessions").click()
+    wait_idle(page)
+    page.locator(f".st-key-pa-ren-{state['sid']} button").click()
+    title_box = page.get_by_role("textbox", name="New title")
+    title_box.fill("Zebra budget")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Zebra budget", exact=True)).to_be_visible()
+    wait_idle(page)
+    assert svc.get_session(state["sid"], user=alice).title == "Zebra budget"
+
+    # CSV of the selected session only: download and read the file.
+    page.locator(f".st-key-pa-sel-{state['sid']} label").click()
+    button = page.get_by_role("button", name=re.compile(r"Download CSV \(1 selected session\)"))
+    expect(button).to_be_visible()
+    wait_idle(page)
+    with page.expect_download() as info:
+        button.click()
+    with open(info.value.path(), encoding="utf-8-sig") as fh:
+        text = fh.read()
+    rows_csv = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows_csv[0])[:3] == ["session_id", "session_title", "username"]
+    assert {r["session_id"] for r in rows_csv} == {state["sid"]}
+    assert [r["role"] for r in rows_csv] == ["user", "assistant", "user", "assistant"]
+    assert "84" in rows_csv[1]["content"] and rows_csv[1]["session_title"] == "Zebra budget"
+
+    # Delete the other session, with confirmation.
+    page.locator(f".st-key-pa-del-{other_sid} button").click()
+    expect(page.get_by_text("This cannot be undone")).to_be_visible()
+    page.locator(f".st-key-pa-del-yes-{other_sid} button").click()
+    expect(page.locator(".st-key-pa-open-" + other_sid)).to_have_count(0)
+    wait_idle(page)
+    assert svc.get_session(other_sid, user=alice) is None
+    assert svc.get_session(state["sid"], user=alice) is not None
+
+
+def test_analytics_renders_with_charts(alice_page, pg_app):
+    server, _ = pg_app
+    page = alice_page
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", name="Analytics")).to_be_visible()
+    wait_idle(page)
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts).to_have_count(4)
+    expect(charts.first.locator("canvas, svg").first).to_be_visible()
+    messages = page.get_by_test_id("stMetric").filter(has_text="Messages").first
+    expect(messages).to_contain_text("4")
+    screenshot(page, "06-analytics")
+    page.get_by_text("Everyone", exact=True).click()
+    expect(page.get_by_role("heading", name="Per user")).to_be_visible()
+    wait_idle(page)
+    screenshot(page, "07-analytics-everyone")
