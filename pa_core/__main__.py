@@ -107,6 +107,57 @@ def cmd_user_list(args, *, url, settings) -> int:
     return 0
 
 
+def _login_user(args, *, url, settings):
+    """The service and the user row of a login that exists in the auth config."""
+    path = Path(args.auth_config or settings.auth_config)
+    config = auth.load_auth_config(path)
+    if args.username not in config["credentials"]["usernames"]:
+        raise PAError(f"no login named {args.username!r} in {path}")
+    svc = _service(url)
+    return svc, svc.ensure_user(args.username, **auth.user_profile(config, args.username))
+
+
+def cmd_token_create(args, *, url, settings) -> int:
+    """Issue a REST API token for a login (printed once; only its hash is stored)."""
+    from pa_core import api_tokens
+
+    svc, user = _login_user(args, url=url, settings=settings)
+    token, record = api_tokens.issue_token(
+        svc, user, name=args.name, expires_in_days=args.expires_days
+    )
+    expires = record.expires_at.isoformat() if record.expires_at else "never"
+    print(
+        f"token {record.id} for {user.username!r} (expires {expires}); store it now:",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+def cmd_token_list(args, *, url, settings) -> int:
+    """List a login's API tokens (id, prefix, name, state)."""
+    from pa_core import api_tokens
+
+    svc, user = _login_user(args, url=url, settings=settings)
+    for t in api_tokens.list_tokens(svc, user):
+        state = "active" if t.active else ("revoked" if t.revoked_at else "expired")
+        used = t.last_used_at.isoformat() if t.last_used_at else "never"
+        print(f"{t.id}\t{t.token_prefix}…\t{t.name}\t{state}\tlast used {used}")
+    return 0
+
+
+def cmd_token_revoke(args, *, url, settings) -> int:
+    """Revoke one of a login's API tokens by id."""
+    from pa_core import api_tokens
+
+    svc, user = _login_user(args, url=url, settings=settings)
+    if not api_tokens.revoke_token(svc, user, args.token_id):
+        print(f"error: {args.username!r} has no active token {args.token_id}", file=sys.stderr)
+        return 2
+    print(f"revoked token {args.token_id}")
+    return 0
+
+
 def cmd_serve_api(args, *, url, settings) -> int:
     """Serve the REST API with uvicorn."""
     import uvicorn
@@ -161,6 +212,25 @@ def _parser() -> argparse.ArgumentParser:
     p = users.add_parser("list", help=cmd_user_list.__doc__)
     p.add_argument("--auth-config", help="overrides PA_AUTH_CONFIG")
     p.set_defaults(func=cmd_user_list)
+
+    tokens = sub.add_parser("token", help="manage REST API tokens").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    p = tokens.add_parser("create", help=cmd_token_create.__doc__)
+    p.add_argument("username")
+    p.add_argument("--name", default="api", help="a label, e.g. the tool that uses it")
+    p.add_argument("--expires-days", type=int, default=None, help="default: never")
+    p.add_argument("--auth-config", help="overrides PA_AUTH_CONFIG")
+    p.set_defaults(func=cmd_token_create)
+    p = tokens.add_parser("list", help=cmd_token_list.__doc__)
+    p.add_argument("username")
+    p.add_argument("--auth-config", help="overrides PA_AUTH_CONFIG")
+    p.set_defaults(func=cmd_token_list)
+    p = tokens.add_parser("revoke", help=cmd_token_revoke.__doc__)
+    p.add_argument("username")
+    p.add_argument("token_id", type=int)
+    p.add_argument("--auth-config", help="overrides PA_AUTH_CONFIG")
+    p.set_defaults(func=cmd_token_revoke)
 
     p = sub.add_parser("serve-api", help=cmd_serve_api.__doc__)
     p.add_argument("--host", default="127.0.0.1")

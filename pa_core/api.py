@@ -17,7 +17,7 @@ from fastapi import Body, Depends, FastAPI, Query, Request, Security
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.security import HTTPBasic
+from fastapi.security import HTTPBasic, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -165,6 +165,22 @@ class _State:
         return self._service
 
 
+class _BearerScheme(HTTPBearer):
+    """Declares bearer API tokens in OpenAPI; the header is parsed by us."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return request.headers.get("Authorization")
+
+
+def _parse_bearer(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer ...` header, else None."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def _parse_basic(header: str | None) -> tuple[str, str] | None:
     """(username, password) from an `Authorization: Basic ...` header, else None."""
     if not header:
@@ -182,7 +198,9 @@ def _parse_basic(header: str | None) -> tuple[str, str] | None:
     return username, password
 
 
-_UNAUTHORIZED = {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'}
+_UNAUTHORIZED = {
+    "WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8", Bearer realm="{REALM}"'
+}
 _E = {"model": ErrorOut}
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {**_E, "description": "Missing or wrong credentials"},
@@ -230,11 +248,17 @@ def create_app(
         version="1.0.0",
         description=(
             "Sessions, messages, chat, search, export and metrics of the Personal Assistant. "
-            "Every endpoint but /health needs HTTP Basic credentials of an app user."
+            "Every endpoint but /health needs HTTP Basic credentials of an app user "
+            "or one of their API tokens (Authorization: Bearer pa_...)."
         ),
     )
     app.state.pa = state
     basic = _BasicScheme(scheme_name="basicAuth", realm=REALM, auto_error=False)
+    bearer = _BearerScheme(
+        scheme_name="apiToken",
+        description="An API token from `python -m pa_core token create USER`.",
+        auto_error=False,
+    )
     _install_error_handlers(app)
 
     @app.middleware("http")
@@ -253,19 +277,29 @@ def create_app(
     def svc() -> ConversationService:
         return state.service()
 
-    def current_user(header: Annotated[str | None, Security(basic)]) -> UserRecord:
+    def current_user(
+        header: Annotated[str | None, Security(basic)],
+        _bearer: Annotated[str | None, Security(bearer)],
+    ) -> UserRecord:
         creds = _parse_basic(header)
-        if creds is None:
-            raise APIError(401, "Credentials are required (HTTP Basic).", _UNAUTHORIZED)
+        token = _parse_bearer(header)
+        if creds is None and token is None:
+            raise APIError(
+                401, "Credentials are required (HTTP Basic or an API token).", _UNAUTHORIZED
+            )
         try:
-            user = state.authenticator.authenticate(*creds, state.service())
+            if token is not None:
+                user = state.authenticator.authenticate_token(token, state.service())
+            else:
+                user = state.authenticator.authenticate(*creds, state.service())
         except AuthConfigError as exc:
             log.error("auth config unreadable: %s", exc)
             raise APIError(503, "The login configuration cannot be read.") from None
         except ValidationError:  # a username the database refuses (e.g. too long)
             user = None
         if user is None:
-            raise APIError(401, "Wrong username or password.", _UNAUTHORIZED)
+            wrong = "That API token is not valid." if token else "Wrong username or password."
+            raise APIError(401, wrong, _UNAUTHORIZED)
         return user
 
     User = Annotated[UserRecord, Depends(current_user)]

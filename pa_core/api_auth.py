@@ -1,4 +1,5 @@
-"""HTTP Basic authentication for the REST API against the app's auth YAML, with a bcrypt cache."""
+"""REST API authentication: HTTP Basic against the app's auth YAML (bcrypt results cached),
+or a per-user API token issued by the CLI."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from pa_core import auth
+from pa_core import api_tokens, auth
 from pa_core.records import UserRecord
 from pa_core.service import ConversationService
 
@@ -96,6 +97,19 @@ class BasicAuthenticator:
             self._cache[key] = (now + self.ttl_s, user)
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
+        return user
+
+    def authenticate_token(self, token: str, service: ConversationService) -> UserRecord | None:
+        """The owner of an active API token who is still a login of the auth YAML, else None."""
+        user = api_tokens.user_for_token(service, token)
+        if user is None:
+            return None
+        config = self._current_config()
+        if user.username not in config["credentials"]["usernames"]:
+            return None  # removing a login from the YAML also ends its API access
+        profile = auth.user_profile(config, user.username)
+        if any(getattr(user, k) != v for k, v in profile.items() if v is not None):
+            user = service.ensure_user(user.username, **profile)
         return user
 
     def clear(self) -> None:
