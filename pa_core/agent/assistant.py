@@ -208,6 +208,9 @@ class PersonalAssistant:
         )
 
         user_record = self._save(sid, role="user", content=text, fields={})
+        with self._state.lock:  # a session deleted meanwhile was replaced by a new one
+            sid = self._state.aliases.get(sid, sid)
+        key = self._key(sid)
         self.cache.append(
             key, {"role": "user", "content": text, "has_error": False}, saved=bool(user_record)
         )
@@ -245,17 +248,9 @@ class PersonalAssistant:
             # The reader stopped early (e.g. the browser went away): keep what was produced.
             interrupted = ("The reply was interrupted.", "the reader closed the stream early")
             self._finish(
-                sid,
-                key,
-                started,
-                chunks,
-                result,
-                text,
-                first_exchange,
-                stream,
-                interrupted,
+                sid, key, started, chunks, result, text, first_exchange, stream, interrupted,
                 user_record,
-            )
+            )  # fmt: skip
             raise
         except Exception as exc:  # noqa: BLE001 - boundary: a failed turn is a reply, never a crash
             error = (
@@ -264,13 +259,16 @@ class PersonalAssistant:
             )
         if error is None and not "".join(chunks).strip():
             error = ("The model returned an empty reply.", "empty completion")
+        finish = (sid, key, started, chunks, result, text, first_exchange, stream, error)
         if error is not None:
             notice = ("\n\n" if chunks else "") + f"⚠️ {error[0]}"
             chunks.append(notice)
-            yield notice
-        reply = self._finish(
-            sid, key, started, chunks, result, text, first_exchange, stream, error, user_record
-        )
+            try:
+                yield notice
+            except GeneratorExit:
+                self._finish(*finish, user_record)  # closed on the notice: still store the turn
+                raise
+        reply = self._finish(*finish, user_record)
         if not reply.saved:
             yield UNSAVED_NOTE
 
