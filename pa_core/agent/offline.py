@@ -57,6 +57,10 @@ _STATS = re.compile(
 _TIME = re.compile(
     r"\b(time|date|today|day\s+is\s+it|what\s+day|clock|timezone|time\s+zone)\b", re.IGNORECASE
 )
+_CALC_CUE = re.compile(
+    r"\b(what\s*(?:is|'s)|calculate|calc|compute|how\s+much|evaluate|solve|result)\b|[=?]",
+    re.IGNORECASE,
+)
 _GREETING = re.compile(r"^\s*(hi|hello|hey|good\s+(morning|afternoon|evening)|help)\b", re.I)
 
 
@@ -112,14 +116,15 @@ def plan_tools(text: str) -> list[tuple[str, dict[str, Any]]]:
         query = m.group("q").strip().strip("?.!\"'“”")
         if query:
             return [(SEARCH, {"query": query})]
-    if _STATS.search(stripped) and re.search(
-        r"\b(this|our|the|current)\s+(conversation|chat|session)\b|\bsession\b|\bconversation\b",
-        stripped,
-        re.IGNORECASE,
+    if _STATS.search(stripped) and (
+        len(stripped.split()) <= 3
+        or re.search(r"\b(conversation|chat|session)\b", stripped, re.IGNORECASE)
     ):
         return [(SESSION_STATS, {})]
     expression = extract_expression(stripped)
-    if expression is not None:
+    if expression is not None and (
+        _CALC_CUE.search(stripped) or len(expression) >= 0.6 * len(stripped.rstrip("?!. "))
+    ):
         return [(CALCULATOR, {"expression": expression})]
     if _TIME.search(stripped):
         zone = find_timezone_in(_after_in(stripped)) or _named_place(stripped)

@@ -94,7 +94,12 @@ def test_unknown_time_zone_is_a_tool_error():
         ("What did I say about the offsite?", "search_history"),
         ("Summarize this conversation", "session_stats"),
         ("session statistics please", "session_stats"),
+        ("Summarize", "session_stats"),
         ("Tell me a joke", None),
+        ("Call me at 555-1234", None),
+        ("The meeting is 9-10 tomorrow", None),
+        ("12*7", "calculator"),
+        ("calculate 3+4 please", "calculator"),
         ("My birthday is 1990-05-04", None),
     ],
 )
