@@ -94,7 +94,7 @@ if metrics.messages:
         st.line_chart(counts[["sessions", "messages"]], x_label="day", y_label="count")
     with right:
         st.subheader("Processing time per day")
-        st.line_chart(
+        st.bar_chart(
             latency.rename(columns={"processing_time_mean_ms": "mean ms"}),
             x_label="day",
             y_label="ms",

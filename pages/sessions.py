@@ -119,7 +119,7 @@ def session_row(session: SessionRecord) -> None:
     """One session: tick box, title, dates, count, and its actions."""
     sid = session.session_id
     with st.container(border=True):
-        tick, info, actions = st.columns([0.4, 6, 3.2], vertical_alignment="center")
+        tick, info, actions = st.columns([0.4, 5.6, 3.6], vertical_alignment="center")
         with tick:
             st.checkbox(
                 "Select",
@@ -136,14 +136,13 @@ def session_row(session: SessionRecord) -> None:
                 f"last activity {ui_support.format_timestamp(session.last_activity_at)} · "
                 f"{session.message_count:,} message(s)"
             )
-        with actions:
-            a, b, c = st.columns(3)
-            if a.button("Open", key=f"pa-open-{sid}"):
+        with actions, st.container(horizontal=True, horizontal_alignment="right"):
+            if st.button("Open", key=f"pa-open-{sid}"):
                 open_session(sid)
-            if b.button("Rename", key=f"pa-ren-{sid}"):
+            if st.button("Rename", key=f"pa-ren-{sid}"):
                 st.session_state[RENAMING_KEY] = sid
                 st.session_state.pop(DELETING_KEY, None)
-            if c.button("Delete", key=f"pa-del-{sid}"):
+            if st.button("Delete", key=f"pa-del-{sid}"):
                 st.session_state[DELETING_KEY] = sid
                 st.session_state.pop(RENAMING_KEY, None)
         if st.session_state.get(RENAMING_KEY) == sid:
@@ -219,12 +218,9 @@ cursor = rows[-1] if rows else None  # keyset cursor: the last row fetched, show
 # A chat opened but never used (no message, no title) is not worth a row.
 rows = [r for r in rows if r.message_count or r.title]
 
-top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
-with top_left:
-    page_no = len(cursors)
-    st.caption(f"Page {page_no} · newest activity first · {len(selected)} selected")
-with top_right:
+with st.container(horizontal=True, vertical_alignment="center"):
     export_section()
+    st.caption(f"Page {len(cursors)} · newest activity first · {len(selected)} selected")
 
 if not rows:
     st.info("No conversations yet. Start one on the Chat page.")
