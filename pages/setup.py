@@ -33,7 +33,7 @@ if created:
 st.info(
     "For safety, enter the **setup code** printed in the terminal where you started "
     f"`streamlit run app.py` (it is also stored in `{ui_support.setup_code_path(config_path)}`).",
-    icon="🔑",
+    icon=":material/key:",
 )
 
 with st.form("pa-setup"):
