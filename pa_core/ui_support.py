@@ -104,12 +104,6 @@ def session_title_text(title: str | None) -> str:
     return title or UNTITLED
 
 
-def title_from_prompt(prompt: str, limit: int = 60) -> str:
-    """A session title from the first prompt: first line, trimmed to `limit` characters."""
-    line = " ".join(prompt.strip().split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
 def csv_file_name(prefix: str, *, now: datetime | None = None) -> str:
     """'prefix-20261124-0815.csv'."""
     now = now or datetime.now(UTC)

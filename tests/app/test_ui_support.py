@@ -1,0 +1,99 @@
+"""pa_core.ui_support: the page helpers that need no Streamlit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import stat
+from datetime import UTC, date, datetime
+
+from pa_core import ui_support
+from pa_core.records import DailyMetrics, MessageRecord, SessionMetrics, UserMetrics
+
+
+def _message(**kw) -> MessageRecord:
+    base = dict(
+        id=1, session_id="s", user_id=1, role="assistant", content="x", tools_used=None,
+        processing_time_ms=None, token_count=None, has_error=False, error_message=None,
+        message_metadata=None, created_at=datetime(2026, 11, 24, 8, 15, 30, tzinfo=UTC),
+    )  # fmt: skip
+    base.update(kw)
+    return MessageRecord(**base)
+
+
+def _metrics(**kw) -> SessionMetrics:
+    base = dict(
+        since=datetime(2026, 11, 1, tzinfo=UTC), until=datetime(2026, 11, 3, tzinfo=UTC),
+        sessions=2, sessions_created=2, messages=6, user_messages=3, assistant_messages=3,
+        active_days=2, messages_per_session=3.0, processing_time_mean_ms=12.345,
+        processing_time_p95_ms=20.0, errors=1, error_rate=1 / 3, total_tokens=99,
+        tool_usage={"calculator": 2, "=cmd|' /C calc'!A0": 1},
+        daily=[DailyMetrics(date(2026, 11, 1), 1, 4, 0, 10.0),
+               DailyMetrics(date(2026, 11, 2), 1, 2, 1, None)],
+        per_user=[UserMetrics("@alice", 2, 6, 1, 99)],
+    )  # fmt: skip
+    base.update(kw)
+    return SessionMetrics(**base)
+
+
+def test_setup_code_is_private_stable_and_checked(tmp_path):
+    config = tmp_path / "conf" / "auth.yaml"
+    code, created = ui_support.ensure_setup_code(config)
+    assert created and len(code) >= 12
+    path = ui_support.setup_code_path(config)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert ui_support.ensure_setup_code(config) == (code, False)
+    assert ui_support.check_setup_code(config, f"  {code}\n")
+    assert not ui_support.check_setup_code(config, code[:-1])
+    assert not ui_support.check_setup_code(config, "")
+    assert not ui_support.check_setup_code(config, None)
+    ui_support.remove_setup_code(config)
+    assert not ui_support.check_setup_code(config, code)
+    assert ui_support.ensure_setup_code(config)[0] != code  # a new code after removal
+
+
+def test_message_caption():
+    m = _message(
+        tools_used=["calculator", "get_datetime"], processing_time_ms=1530, token_count=1234
+    )
+    assert ui_support.message_caption(m) == (
+        "tools: calculator, get_datetime · 1.5 s · 1,234 tokens · 2026-11-24 08:15 UTC"
+    )
+    assert (
+        ui_support.message_caption(_message(processing_time_ms=7)) == "7 ms · 2026-11-24 08:15 UTC"
+    )
+    assert ui_support.message_caption(_message()) == "2026-11-24 08:15 UTC"
+
+
+def test_titles():
+    assert ui_support.session_title(None) == "New chat"
+    assert ui_support.session_title_text("") == "New chat"
+
+
+def test_date_range_bounds_are_half_open_utc_days():
+    since, until = ui_support.date_range_bounds(date(2026, 11, 3), date(2026, 11, 1))
+    assert since == datetime(2026, 11, 1, tzinfo=UTC)
+    assert until == datetime(2026, 11, 4, tzinfo=UTC)
+
+
+def test_metrics_csv_has_every_section_and_neutralises_formulas():
+    text = ui_support.metrics_csv(_metrics(), scope="everyone")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["section", "key", "metric", "value"]
+    sections = {r[0] for r in rows[1:]}
+    assert sections == {"range", "summary", "daily", "tool_usage", "per_user"}
+    assert ["summary", "", "messages", "6"] in rows
+    assert ["summary", "", "processing time mean (ms)", "12.3"] in rows
+    assert ["daily", "2026-11-02", "processing_time_mean_ms", ""] in rows
+    assert ["tool_usage", "'=cmd|' /C calc'!A0", "uses", "1"] in rows
+    assert ["per_user", "'@alice", "messages", "6"] in rows
+
+
+def test_labels_and_bytes():
+    assert ui_support.selected_label(0) == "Download CSV (all sessions)"
+    assert ui_support.selected_label(1) == "Download CSV (1 selected session)"
+    assert ui_support.selected_label(3) == "Download CSV (3 selected sessions)"
+    data = ui_support.chunks_to_bytes(["a,b\r\n", "ü,1\r\n"])
+    assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig") == "a,b\r\nü,1\r\n"
+    name = ui_support.csv_file_name("x", now=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+    assert name == "x-20260102-0304.csv"
