@@ -127,6 +127,36 @@ def _reject_unknown_query_params(request: Request) -> None:
         raise APIError(422, f"Unknown query parameter(s) {names}; see the API documentation.")
 
 
+class BodySizeLimit:
+    """ASGI middleware: 413 for a body over `max_bytes`, declared or streamed (chunked)."""
+
+    def __init__(self, app: Any, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_big = f"The request body is over {self.max_bytes:,} bytes."
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await _error(413, too_big)(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited_receive() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # FastAPI re-raises HTTPException from body reading; our handler answers it
+                    raise StarletteHTTPException(413, too_big)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
 class _BasicScheme(HTTPBasic):
     """Declares HTTP Basic in OpenAPI; the header is parsed by us (UTF-8, RFC 7617)."""
 
@@ -261,18 +291,7 @@ def create_app(
     )
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_body_size(request: Request, call_next):
-        """413 before reading a body whose declared length is over MAX_BODY_BYTES."""
-        length = request.headers.get("content-length")
-        if length is not None:
-            try:
-                too_big = int(length) > MAX_BODY_BYTES
-            except ValueError:
-                return _error(400, "The Content-Length header is not a number.")
-            if too_big:
-                return _error(413, f"The request body is over {MAX_BODY_BYTES:,} bytes.")
-        return await call_next(request)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
 
     def svc() -> ConversationService:
         return state.service()
@@ -462,11 +481,11 @@ def create_app(
         session_id = body.session_id
         if session_id is not None and service.get_session(session_id, user=user) is None:
             raise SessionNotFound(session_id)
+        if session_id is None:  # created here so a database outage is a 503, not a reply
+            session_id = service.create_session(user=user).session_id
         assistant = state.assistant_factory(service, user)
         if not stream:
             return _reply_out(assistant.chat(message, session_id=session_id))
-        if session_id is None:
-            session_id = service.create_session(user=user).session_id
         return StreamingResponse(
             _sse(assistant, message, session_id),
             media_type="text/event-stream",
@@ -601,6 +620,7 @@ def _reply_out(reply: Any) -> ChatOut:
         error_message=reply.error_message,
         message_id=getattr(reply, "message_id", None),
         title=getattr(reply, "title", None),
+        saved=bool(getattr(reply, "saved", True)),
     )
 
 

@@ -151,6 +151,11 @@ class ChatOut(BaseModel):
     title: str | None = Field(
         default=None, description="The title given to the session by its first exchange"
     )
+    saved: bool = Field(
+        default=True,
+        description="False when the database went away mid-turn: the exchange is kept in memory "
+        "and written by the next successful turn",
+    )
 
 
 class SearchHitOut(BaseModel):

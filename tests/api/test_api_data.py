@@ -110,6 +110,9 @@ def test_oversized_message_is_413_and_empty_is_422(client, svc, as_alice):
     assert "200,000" in r.json()["detail"]
     r = client.post(f"{P}/chat", content=b"x" * (MAX_BODY_BYTES + 1), headers=as_alice)
     assert r.status_code == 413
+    chunks = iter([b"x" * (MAX_BODY_BYTES // 2 + 1)] * 2)  # chunked: no Content-Length
+    r = client.post(f"{P}/chat", content=chunks, headers=as_alice)
+    assert r.status_code == 413 and "1,048,576 bytes" in r.json()["detail"]
     r = client.post(f"{P}/chat", json={"message": ""}, headers=as_alice)
     assert r.status_code == 422 and "message" in r.json()["detail"]
     r = client.post(f"{P}/chat", json={"message": "   \n"}, headers=as_alice)
