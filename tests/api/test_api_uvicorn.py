@@ -115,3 +115,27 @@ def test_real_server_end_to_end(server, svc):
     # the server wrote to the same database the test reads
     assert svc.get_user("alice").email == "alice@example.com"
     assert svc.get_session(sid, user=svc.get_user("alice")) is None
+
+
+def test_real_server_concurrent_clients(server, svc):
+    """Two users chatting at once from several threads: no 5xx, nothing lost, nothing mixed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def worker(i: int) -> list[int]:
+        who = ALICE if i % 2 == 0 else BOB
+        codes = []
+        with httpx.Client(base_url=server, timeout=60, auth=who) as http:
+            sid = http.post(f"{P}/sessions/new", json={"title": f"t{i}"}).json()["session_id"]
+            for n in range(3):
+                r = http.post(f"{P}/chat", json={"message": f"{i} + {n}?", "session_id": sid})
+                codes.append(r.status_code)
+            codes.append(http.get(f"{P}/sessions", params={"limit": 50}).status_code)
+        return codes
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(worker, range(6)))
+    assert all(code == 200 for codes in results for code in codes), results
+    for name, expected in (("alice", {"t0", "t2", "t4"}), ("bob", {"t1", "t3", "t5"})):
+        sessions = svc.get_user_sessions(svc.get_user(name))
+        assert {s.title for s in sessions} == expected
+        assert all(s.message_count == 6 for s in sessions)
