@@ -160,8 +160,12 @@ def cmd_token_revoke(args, *, url, settings) -> int:
 
 def cmd_serve_api(args, *, url, settings) -> int:
     """Serve the REST API with uvicorn."""
+    import os
+
     import uvicorn
 
+    if args.database_url:  # pa_core.api:app reads its settings from the environment
+        os.environ["PA_DATABASE_URL"] = url
     uvicorn.run("pa_core.api:app", host=args.host, port=args.port)
     return 0
 

@@ -32,14 +32,16 @@ def server(db_url, auth_file, tmp_path):
     """`python -m pa_core serve-api` in a subprocess; yields its base URL; stopped afterwards."""
     port = _free_port()
     env = {
-        **os.environ,
-        "PA_DATABASE_URL": db_url,
+        **{k: v for k, v in os.environ.items() if k not in ("PA_DATABASE_URL", "DATABASE_URL")},
         "PA_AUTH_CONFIG": str(auth_file),
         "PA_LLM_PROVIDER": "offline",
     }
     log = (tmp_path / "uvicorn.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pa_core", "serve-api", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "pa_core", "--database-url", db_url),
+            *("serve-api", "--host", "127.0.0.1", "--port", str(port)),
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
