@@ -52,11 +52,7 @@ def main() -> None:
         auto_hash=False,
         login_sleep_time=0,
     )
-    pages = [
-        st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
-        st.Page("pages/sessions.py", title="Sessions", icon=":material/history:"),
-        st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
-    ]
+    pages = common.app_pages()
     if not _authenticated(authenticator, config):
         # Keep every page registered (hidden) so a refresh keeps its path and query params.
         st.navigation(pages, position="hidden")

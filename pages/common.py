@@ -76,7 +76,19 @@ def bounce_to_app() -> None:
     """
     if not st.session_state.get("pa_bounced"):
         st.session_state["pa_bounced"] = True
+        # st.navigation switches the process out of pages-directory mode (its documented side
+        # effect), so the rerun goes through app.py and resolves the same URL to the same page.
+        st.navigation(app_pages(), position="hidden")
         st.rerun()
+
+
+def app_pages() -> list[st.Page]:
+    """The pages of the app, in navigation order (Chat is the default, at /)."""
+    return [
+        st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+        st.Page("pages/sessions.py", title="Sessions", icon=":material/history:"),
+        st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
+    ]
 
 
 def show_error(exc: Exception, what: str) -> None:

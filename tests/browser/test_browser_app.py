@@ -121,6 +121,13 @@ def test_server_restart_keeps_history(alice_page, pg_app, state):
     server, _ = pg_app
     page = alice_page
     server.restart()
+    # The first run of a fresh process runs a URL-named page without app.py (Streamlit's
+    # pages-directory mode); the page must bounce through the login gate and still show up.
+    page.goto(f"{server.url}/sessions")
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    expect(page.locator(".st-key-pa-open-" + state["sid"])).to_have_count(1)
+    wait_idle(page)
+    assert urlparse(page.url).path == "/sessions"
     page.goto(f"{server.url}/?session_id={state['sid']}")
     expect(page.get_by_test_id("stChatMessage").filter(has_text="84").first).to_be_visible()
     wait_idle(page)
