@@ -408,17 +408,32 @@ class ConversationService:
             limit = _check_limit(limit, maximum=100_000)
         if before_id is not None:
             before_id = check_optional_int("before_id", before_id)
-        # messages.user_id is the session owner, so this one statement is also the ownership
-        # check; an index range scan on (session_id, id). Only an empty page needs a second look.
-        query = select(*MESSAGE_READ_COLUMNS).where(
-            MESSAGES.c.session_id == sid, MESSAGES.c.user_id == _user_id(user)
+        # One statement: the ownership check is an uncorrelated EXISTS on the session row (the
+        # planner runs it once, as a one-time filter), and the messages come from the
+        # (session_id, id) index. (Filtering on the denormalised messages.user_id instead made
+        # PostgreSQL AND two bitmaps and sort the whole session.) Only an empty page needs a
+        # second look.
+        owned = (
+            select(SESSIONS.c.id)
+            .where(SESSIONS.c.session_id == sid, SESSIONS.c.user_id == _user_id(user))
+            .exists()
         )
+        query = select(*MESSAGE_READ_COLUMNS)
+        if limit is None:
+            query = query.where(MESSAGES.c.session_id == sid, owned).order_by(MESSAGES.c.id)
+        else:
+            # The last `limit` rows: a backward range scan of (session_id, id) that stops after
+            # `limit` rows. session_id is bounded as a range, not `=`, on purpose: with `=`
+            # PostgreSQL sees session_id as a constant, finds the primary key "already ordered"
+            # and may walk it backwards filtering the whole table (100 ms at 250k messages for
+            # an old session); the range keeps (session_id, id) the only ordered path.
+            query = (
+                query.where(MESSAGES.c.session_id >= sid, MESSAGES.c.session_id <= sid, owned)
+                .order_by(MESSAGES.c.session_id.desc(), MESSAGES.c.id.desc())
+                .limit(limit)
+            )
         if before_id is not None:
             query = query.where(MESSAGES.c.id < before_id)
-        if limit is None:
-            query = query.order_by(MESSAGES.c.id)
-        else:
-            query = query.order_by(MESSAGES.c.id.desc()).limit(limit)
         with self._tx() as conn:
             records = list(map(_message_from_row, conn.execute(query).all()))
             if not records and not self._owns(conn, sid, user):
