@@ -66,3 +66,13 @@ def texts(at: AppTest) -> str:
 def assert_no_exception(at: AppTest) -> None:
     """The run raised nothing a user would see as a traceback."""
     assert not at.exception, [e.value for e in at.exception]
+
+
+def free_port_url() -> str:
+    """A PostgreSQL URL on a 127.0.0.1 port where nothing listens."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/nothing"

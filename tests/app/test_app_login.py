@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 
-from app_helpers import assert_no_exception, texts
+from app_helpers import assert_no_exception, free_port_url, texts
 
 from pa_core import auth, ui_support
 
@@ -97,3 +97,12 @@ def test_no_setup_form_once_a_user_exists(app_env):
     at = app_env.app(username=None).run()
     assert "Setup code" not in [t.label for t in at.text_input]
     assert not ui_support.setup_code_path(app_env.auth_path).exists()
+
+
+def test_unreachable_database_is_a_readable_error_not_a_traceback(app_env, monkeypatch):
+    monkeypatch.setenv("PA_DATABASE_URL", free_port_url())
+    at = app_env.app().run()
+    assert_no_exception(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("The app cannot start:")
+    assert not at.chat_input
