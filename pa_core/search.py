@@ -14,19 +14,27 @@ TS_CONFIG = "english"
 SNIPPET_WORDS = 12
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
-# The inner query picks the hits through the GIN index; ts_headline runs on those rows only.
+# The user's hits are collected first (MATERIALIZED: the planner may not turn this into a
+# backward walk of the primary key that evaluates to_tsvector row by row until `lim` hits turn up;
+# for a rare word that walk visits every message of the table: seconds at 250k messages). The
+# cost is bounded by the number of the user's matching messages, found through the GIN index;
+# ts_headline then runs on the `lim` newest hits only.
 _PG_SEARCH = text(
     f"""
+    WITH hits AS MATERIALIZED (
+        SELECT m.id
+          FROM conversation_messages m
+         WHERE m.user_id = :uid
+           AND to_tsvector('{TS_CONFIG}', m.content) @@ websearch_to_tsquery('{TS_CONFIG}', :q)
+    ), top AS (
+        SELECT id FROM hits ORDER BY id DESC LIMIT :lim
+    )
     SELECT h.session_id, h.id, s.title,
            ts_headline('{TS_CONFIG}', h.content, q.q,
                        'MaxWords=24, MinWords=8, MaxFragments=1, StartSel=**, StopSel=**'),
            h.created_at, h.role
-      FROM (SELECT m.id, m.session_id, m.content, m.created_at, m.role
-              FROM conversation_messages m
-             WHERE m.user_id = :uid
-               AND to_tsvector('{TS_CONFIG}', m.content) @@ websearch_to_tsquery('{TS_CONFIG}', :q)
-             ORDER BY m.id DESC
-             LIMIT :lim) h
+      FROM top
+      JOIN conversation_messages h ON h.id = top.id
       JOIN conversation_sessions s ON s.session_id = h.session_id,
            websearch_to_tsquery('{TS_CONFIG}', :q) AS q(q)
      ORDER BY h.id DESC
