@@ -29,6 +29,8 @@ class ErrorOut(BaseModel):
 class NewSessionIn(_In):
     """Body of POST /sessions/new (optional)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Trip planning"}]})
+
     title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
 
 
@@ -42,6 +44,10 @@ class NewSessionOut(BaseModel):
 
 class SessionPatchIn(_In):
     """Body of PATCH /sessions/{session_id}: a new title and/or archive flag."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "Renamed"}, {"is_active": False}]}
+    )
 
     title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
     is_active: bool | None = Field(
@@ -126,6 +132,8 @@ class MessagePage(BaseModel):
 
 class ChatIn(_In):
     """Body of POST /chat."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"message": "What is 12 * 7?"}]})
 
     message: str = Field(
         min_length=1, description="The user's message (1 to 200,000 characters; more → 413)."
