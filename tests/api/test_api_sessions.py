@@ -225,3 +225,16 @@ def test_malformed_auth_config_is_503_not_500(tmp_path, svc, as_alice):
         r = c.get(f"{P}/sessions", headers=as_alice)
     assert r.status_code == 503
     assert "login configuration" in r.json()["detail"]
+
+
+def test_cached_login_expires_after_the_ttl(api_app, client, as_alice):
+    authn = api_app.state.pa.authenticator
+    before = authn.bcrypt_checks
+    assert client.get(f"{P}/sessions", headers=as_alice).status_code == 200
+    assert client.get(f"{P}/sessions", headers=as_alice).status_code == 200
+    assert authn.bcrypt_checks == before + 1
+    authn.ttl_s = 0  # entries stored from now on are stale at once
+    authn.clear()
+    for _ in range(2):
+        assert client.get(f"{P}/sessions", headers=as_alice).status_code == 200
+    assert authn.bcrypt_checks == before + 3
