@@ -77,7 +77,7 @@ def issue_token(
         "last_used_at": None,
         "revoked_at": None,
     }
-    with service._tx(write=True) as conn:
+    with service.transaction(write=True) as conn:
         new_id = conn.execute(insert(TOKENS).values(**values).returning(TOKENS.c.id)).scalar_one()
     values.pop("token_hash")
     return token, ApiTokenRecord(id=new_id, **values)
@@ -85,7 +85,7 @@ def issue_token(
 
 def list_tokens(service: ConversationService, user: UserRecord) -> list[ApiTokenRecord]:
     """The user's tokens, newest first (revoked and expired ones included)."""
-    with service._tx() as conn:
+    with service.transaction() as conn:
         rows = conn.execute(
             select(*_RECORD_COLUMNS).where(TOKENS.c.user_id == user.id).order_by(TOKENS.c.id.desc())
         ).all()
@@ -94,7 +94,7 @@ def list_tokens(service: ConversationService, user: UserRecord) -> list[ApiToken
 
 def revoke_token(service: ConversationService, user: UserRecord, token_id: int) -> bool:
     """Revoke one of the user's tokens; False when it is not theirs or already revoked."""
-    with service._tx(write=True) as conn:
+    with service.transaction(write=True) as conn:
         result = conn.execute(
             update(TOKENS)
             .where(
@@ -112,7 +112,7 @@ def user_for_token(service: ConversationService, token: str) -> UserRecord | Non
     if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_CHARS:
         return None
     now = utcnow()
-    with service._tx() as conn:
+    with service.transaction() as conn:
         row = conn.execute(
             select(TOKENS.c.id, TOKENS.c.expires_at, TOKENS.c.last_used_at, *USER_COLUMNS)
             .join(USERS, USERS.c.id == TOKENS.c.user_id)
@@ -121,6 +121,6 @@ def user_for_token(service: ConversationService, token: str) -> UserRecord | Non
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        with service._tx(write=True) as conn:
+        with service.transaction(write=True) as conn:
             conn.execute(update(TOKENS).where(TOKENS.c.id == row.id).values(last_used_at=now))
     return UserRecord._make(row[3:])
