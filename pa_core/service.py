@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
     Text,
     bindparam,
     cast,
@@ -107,8 +108,8 @@ class ConversationService:
     # -- the one place that opens transactions -------------------------------------------------
 
     @contextmanager
-    def _tx(self, *, write: bool = False) -> Iterator[Connection]:
-        """One transaction per user action; SQLite writes take the lock up front."""
+    def transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        """The one place a transaction opens: one per user action; SQLite writes lock up front."""
         engine = self._write_engine if write else self.engine
         try:
             with engine.begin() as conn:
@@ -121,7 +122,7 @@ class ConversationService:
     def ping(self) -> bool:
         """True when the database answers a trivial query."""
         try:
-            with self._tx() as conn:
+            with self.transaction() as conn:
                 conn.execute(text("SELECT 1"))
             return True
         except StorageError:
@@ -146,7 +147,7 @@ class ConversationService:
             if v is not None
         }
         for _attempt in range(2):
-            with self._tx(write=True) as conn:
+            with self.transaction(write=True) as conn:
                 row = conn.execute(
                     select(*USER_COLUMNS).where(USERS.c.username == username)
                 ).first()
@@ -181,13 +182,13 @@ class ConversationService:
 
     def get_user(self, username: str) -> UserRecord | None:
         """The user row for `username`, or None."""
-        with self._tx() as conn:
+        with self.transaction() as conn:
             row = conn.execute(select(*USER_COLUMNS).where(USERS.c.username == username)).first()
         return UserRecord._make(row) if row else None
 
     def list_users(self) -> list[UserRecord]:
         """Every user, by username."""
-        with self._tx() as conn:
+        with self.transaction() as conn:
             rows = conn.execute(select(*USER_COLUMNS).order_by(USERS.c.username)).all()
         return [UserRecord._make(r) for r in rows]
 
@@ -212,7 +213,7 @@ class ConversationService:
             "created_at": now,
             "last_activity_at": now,
         }
-        with self._tx(write=True) as conn:
+        with self.transaction(write=True) as conn:
             new_id = conn.execute(insert(SESSIONS).values(**values).returning(SESSIONS.c.id))
             new_id = new_id.scalar_one()
         return SessionRecord(id=new_id, **values)
@@ -224,7 +225,7 @@ class ConversationService:
         sid = canonical_session_id(session_id)
         if sid is None:
             return None
-        with self._tx() as conn:
+        with self.transaction() as conn:
             row = conn.execute(
                 select(*SESSION_COLUMNS).where(
                     SESSIONS.c.session_id == sid, SESSIONS.c.user_id == _user_id(user)
@@ -278,7 +279,7 @@ class ConversationService:
         if search and search.strip():
             pattern = "%" + _escape_like(search.strip()) + "%"
             query = query.where(func.lower(SESSIONS.c.title).like(pattern.lower(), escape="\\"))
-        with self._tx() as conn:
+        with self.transaction() as conn:
             rows = conn.execute(query).all()
         return [SessionRecord(*r) for r in rows]
 
@@ -293,7 +294,7 @@ class ConversationService:
         """Set the title only when the session has none; True when it was set."""
         title = check_title(title[:255], allow_none=False)
         sid = _sid_or_raise(session_id)
-        with self._tx(write=True) as conn:
+        with self.transaction(write=True) as conn:
             result = conn.execute(
                 update(SESSIONS)
                 .where(
@@ -313,7 +314,7 @@ class ConversationService:
 
     def _update_session(self, session_id: Any, *, user: UserRecord, values: dict) -> SessionRecord:
         sid = _sid_or_raise(session_id)
-        with self._tx(write=True) as conn:
+        with self.transaction(write=True) as conn:
             row = conn.execute(
                 update(SESSIONS)
                 .where(SESSIONS.c.session_id == sid, SESSIONS.c.user_id == _user_id(user))
@@ -327,7 +328,7 @@ class ConversationService:
     def delete_session(self, session_id: Any, *, user: UserRecord) -> None:
         """Delete the user's session and all its messages, for real."""
         sid = _sid_or_raise(session_id)
-        with self._tx(write=True) as conn:
+        with self.transaction(write=True) as conn:
             owned = conn.execute(
                 select(SESSIONS.c.id).where(
                     SESSIONS.c.session_id == sid, SESSIONS.c.user_id == _user_id(user)
@@ -369,7 +370,7 @@ class ConversationService:
             "message_metadata": check_json("metadata", metadata),
             "created_at": utcnow(),
         }
-        with self._tx(write=True) as conn:
+        with self.transaction(write=True) as conn:
             new_id = self._insert_message(conn, params)
         if new_id is None:
             raise SessionNotFound(sid)
@@ -408,34 +409,10 @@ class ConversationService:
             limit = _check_limit(limit, maximum=100_000)
         if before_id is not None:
             before_id = check_optional_int("before_id", before_id)
-        # One statement: the ownership check is an uncorrelated EXISTS on the session row (the
-        # planner runs it once, as a one-time filter), and the messages come from the
-        # (session_id, id) index. (Filtering on the denormalised messages.user_id instead made
-        # PostgreSQL AND two bitmaps and sort the whole session.) Only an empty page needs a
-        # second look.
-        owned = (
-            select(SESSIONS.c.id)
-            .where(SESSIONS.c.session_id == sid, SESSIONS.c.user_id == _user_id(user))
-            .exists()
-        )
-        query = select(*MESSAGE_READ_COLUMNS)
-        if limit is None:
-            query = query.where(MESSAGES.c.session_id == sid, owned).order_by(MESSAGES.c.id)
-        else:
-            # The last `limit` rows: a backward range scan of (session_id, id) that stops after
-            # `limit` rows. session_id is bounded as a range, not `=`, on purpose: with `=`
-            # PostgreSQL sees session_id as a constant, finds the primary key "already ordered"
-            # and may walk it backwards filtering the whole table (100 ms at 250k messages for
-            # an old session); the range keeps (session_id, id) the only ordered path.
-            query = (
-                query.where(MESSAGES.c.session_id >= sid, MESSAGES.c.session_id <= sid, owned)
-                .order_by(MESSAGES.c.session_id.desc(), MESSAGES.c.id.desc())
-                .limit(limit)
-            )
-        if before_id is not None:
-            query = query.where(MESSAGES.c.id < before_id)
-        with self._tx() as conn:
-            records = list(map(_message_from_row, conn.execute(query).all()))
+        query = _MESSAGE_PAGE_QUERIES[(limit is not None, before_id is not None)]
+        params = {"sid": sid, "uid": _user_id(user), "lim": limit, "before": before_id}
+        with self.transaction() as conn:
+            records = list(map(_message_from_row, conn.execute(query, params).all()))
             if not records and not self._owns(conn, sid, user):
                 raise SessionNotFound(sid)
         if limit is not None:
@@ -456,7 +433,7 @@ class ConversationService:
         limit = _check_limit(limit, maximum=200)
         if not isinstance(query, str) or not query.strip():
             return []
-        with self._tx() as conn:
+        with self.transaction() as conn:
             return search.search_messages(
                 conn, user_id=_user_id(user), query=query, limit=limit, sqlite=self._sqlite
             )
@@ -473,7 +450,7 @@ class ConversationService:
         if session_ids is not None:
             sids = sorted({s for s in map(canonical_session_id, session_ids) if s})
         yield from export.iter_csv(
-            lambda: self._tx(), user_id=_user_id(user), session_ids=sids, progress=progress
+            lambda: self.transaction(), user_id=_user_id(user), session_ids=sids, progress=progress
         )
 
     def count_messages(self, user: UserRecord, session_ids: list[str] | None = None) -> int:
@@ -484,7 +461,7 @@ class ConversationService:
         if session_ids is not None:
             sids = [s for s in map(canonical_session_id, session_ids) if s]
             query = query.where(MESSAGES.c.session_id.in_(sids))
-        with self._tx() as conn:
+        with self.transaction() as conn:
             return conn.execute(query).scalar_one()
 
     def cleanup_old_sessions(
@@ -502,13 +479,13 @@ class ConversationService:
         cutoff = utcnow() - timedelta(days=older_than_days)
         old = SESSIONS.c.last_activity_at < cutoff
         if dry_run:
-            with self._tx() as conn:
+            with self.transaction() as conn:
                 return conn.execute(
                     select(func.count()).select_from(SESSIONS).where(old)
                 ).scalar_one()
         removed = 0
         while True:  # batches, so a large cleanup never holds one huge transaction
-            with self._tx(write=True) as conn:
+            with self.transaction(write=True) as conn:
                 batch = conn.execute(
                     select(SESSIONS.c.id, SESSIONS.c.session_id).where(old).limit(CLEANUP_BATCH)
                 ).all()
@@ -529,7 +506,7 @@ class ConversationService:
         until: datetime | None = None,
     ) -> SessionMetrics:
         """Analytics over messages created in [since, until); `user=None` means everyone."""
-        with self._tx() as conn:
+        with self.transaction() as conn:
             return analytics.session_metrics(
                 conn,
                 user_id=None if user is None else _user_id(user),
@@ -554,6 +531,46 @@ def _message_from_row(r: Any) -> MessageRecord:
         r[0], r[1], r[2], r[3], r[4], _json_text(r[5]), r[6], r[7], r[8], r[9],
         _json_text(r[10]), r[11],
     )  # fmt: skip
+
+
+def _message_page_query(*, limited: bool, before: bool):
+    """The get_messages statement, built once per shape (construction was a third of its cost).
+
+    One statement: the ownership check is an uncorrelated EXISTS on the session row (the planner
+    runs it once, as a one-time filter) and the messages come from the (session_id, id) index.
+    (Filtering on the denormalised messages.user_id instead made PostgreSQL AND two bitmaps and
+    sort the whole session.) Only an empty page needs a second look.
+    """
+    sid = bindparam("sid", type_=MESSAGES.c.session_id.type)
+    owned = (
+        select(SESSIONS.c.id)
+        .where(SESSIONS.c.session_id == sid, SESSIONS.c.user_id == bindparam("uid"))
+        .exists()
+    )
+    query = select(*MESSAGE_READ_COLUMNS)
+    if not limited:
+        query = query.where(MESSAGES.c.session_id == sid, owned).order_by(MESSAGES.c.id)
+    else:
+        # The last `lim` rows: a backward range scan of (session_id, id) that stops after `lim`
+        # rows. session_id is bounded as a range, not `=`, on purpose: with `=` PostgreSQL sees
+        # session_id as a constant, finds the primary key "already ordered" and may walk it
+        # backwards filtering the whole table (100 ms at 250k messages for an old session); the
+        # range keeps (session_id, id) the only ordered path.
+        query = (
+            query.where(MESSAGES.c.session_id >= sid, MESSAGES.c.session_id <= sid, owned)
+            .order_by(MESSAGES.c.session_id.desc(), MESSAGES.c.id.desc())
+            .limit(bindparam("lim", type_=Integer()))
+        )
+    if before:
+        query = query.where(MESSAGES.c.id < bindparam("before", type_=MESSAGES.c.id.type))
+    return query
+
+
+_MESSAGE_PAGE_QUERIES = {
+    (limited, before): _message_page_query(limited=limited, before=before)
+    for limited in (False, True)
+    for before in (False, True)
+}
 
 
 def _user_id(user: Any) -> int:
