@@ -20,6 +20,7 @@ import pa_core
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30_000
 CHAT_INPUT = "Message the assistant"
+expect.set_options(timeout=TIMEOUT_MS)  # a shared CI machine can be slow; waits end early anyway
 
 
 def session_id_of(url: str) -> str | None:
@@ -38,8 +39,8 @@ def wait_idle(page) -> None:
 def login(page, base: str, username: str) -> None:
     """Log in through the form and land on the Chat page."""
     page.goto(base + "/")
-    page.get_by_role("textbox", name="Username").fill(username, timeout=TIMEOUT_MS)
-    page.get_by_role("textbox", name="Password").fill(PASSWORDS[username])
+    page.get_by_role("textbox", name="Username", exact=True).fill(username, timeout=TIMEOUT_MS)
+    page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORDS[username])
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_placeholder(CHAT_INPUT)).to_be_visible(timeout=TIMEOUT_MS)
 
@@ -98,7 +99,8 @@ def test_reload_keeps_page_session_and_history(alice_page, pg_app, state):
     expect(page.get_by_test_id("stChatMessage").filter(has_text="84").first).to_be_visible()
     wait_idle(page)
     assert page.url == before and session_id_of(page.url) == state["sid"]
-    expect(page.get_by_role("textbox", name="Username")).to_have_count(0)  # cookie login
+    # Logged in by the cookie: no login form.
+    expect(page.get_by_role("textbox", name="Username", exact=True)).to_have_count(0)
     expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
 
     # A refresh on another page stays there (streamlit-authenticator #179).

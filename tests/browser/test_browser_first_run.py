@@ -10,6 +10,7 @@ from pa_core import auth, ui_support
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def test_first_admin_then_chat(browser, fresh_server):
 
         def fill(code_value: str) -> None:
             page.get_by_role("textbox", name="Setup code").fill(code_value)
-            page.get_by_role("textbox", name="Username").fill("owner")
+            page.get_by_role("textbox", name="Username", exact=True).fill("owner")
             page.get_by_role("textbox", name="Password (at least 8 characters)").fill("owner-pw-1")
             page.get_by_role("textbox", name="Repeat password").fill("owner-pw-1")
             page.get_by_role("button", name="Create administrator").click()
@@ -54,10 +55,11 @@ def test_first_admin_then_chat(browser, fresh_server):
 
         fill(code)
         expect(page.get_by_text("Administrator 'owner' created. Log in.")).to_be_visible()
+        expect(page.get_by_role("textbox", name="Setup code")).to_have_count(0)
         assert auth.has_users(auth_path) and not code_file.exists()
         assert (auth_path.parent / auth.COOKIE_KEY_FILE).exists()
-        page.get_by_role("textbox", name="Username").fill("owner")
-        page.get_by_role("textbox", name="Password").fill("owner-pw-1")
+        page.get_by_role("textbox", name="Username", exact=True).fill("owner")
+        page.get_by_role("textbox", name="Password", exact=True).fill("owner-pw-1")
         page.get_by_role("button", name="Log in").click()
         box = page.get_by_placeholder("Message the assistant")
         expect(box).to_be_visible()
