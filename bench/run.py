@@ -513,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", action="append", choices=["postgresql", "sqlite"],
                         help="repeatable; default both")  # fmt: skip
     parser.add_argument("--ui", action="store_true", help="also time the chat page (AppTest)")
+    parser.add_argument("--sections", help=f"comma-separated subset of {','.join(SECTIONS)}")
     parser.add_argument(
         "--no-pin",
         action="store_true",
