@@ -30,10 +30,19 @@ def session_id_of(url: str) -> str | None:
 
 
 def wait_idle(page) -> None:
-    """Wait until the script run the last action started has finished."""
+    """Wait until the script run the last action started has finished (no stale elements)."""
     app = page.get_by_test_id("stApp")
     expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def open_page(page, name: str, path: str) -> None:
+    """Click a sidebar page link and wait until that page has finished rendering."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    page.wait_for_function("p => location.pathname === p", arg=path)
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    wait_idle(page)
 
 
 def login(page, base: str, username: str) -> None:
@@ -104,9 +113,7 @@ def test_reload_keeps_page_session_and_history(alice_page, pg_app, state):
     expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
 
     # A refresh on another page stays there (streamlit-authenticator #179).
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Sessions").click()
-    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
-    assert urlparse(page.url).path == "/sessions"
+    open_page(page, "Sessions", "/sessions")
     page.reload()
     expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
     wait_idle(page)
@@ -178,9 +185,7 @@ def test_sessions_page_search_open_rename_csv_delete(alice_page, pg_app, state):
     assert other_sid and other_sid != state["sid"]
     send(page, "What is 2 + 3?", "5")
 
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Sessions").click()
-    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
-    wait_idle(page)
+    open_page(page, "Sessions", "/sessions")
     rows = page.locator(".st-key-pa-open-" + state["sid"])
     expect(rows).to_have_count(1)
     expect(page.locator(".st-key-pa-open-" + other_sid)).to_have_count(1)
@@ -199,10 +204,13 @@ def test_sessions_page_search_open_rename_csv_delete(alice_page, pg_app, state):
     assert urlparse(page.url).path == "/"
 
     # Rename from the Sessions page.
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Sessions").click()
-    wait_idle(page)
-    page.locator(f".st-key-pa-ren-{state['sid']} button").click()
+    open_page(page, "Sessions", "/sessions")
+    rename = page.locator(f".st-key-pa-ren-{state['sid']} button")
+    expect(rename).to_be_visible()
+    rename.click()
     title_box = page.get_by_role("textbox", name="New title")
+    expect(title_box).to_be_visible()
+    wait_idle(page)
     title_box.fill("Zebra budget")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Zebra budget", exact=True)).to_be_visible()
@@ -237,9 +245,7 @@ def test_sessions_page_search_open_rename_csv_delete(alice_page, pg_app, state):
 def test_analytics_renders_with_charts(alice_page, pg_app):
     server, _ = pg_app
     page = alice_page
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Analytics").click()
-    expect(page.get_by_role("heading", name="Analytics")).to_be_visible()
-    wait_idle(page)
+    open_page(page, "Analytics", "/analytics")
     charts = page.get_by_test_id("stVegaLiteChart")
     expect(charts).to_have_count(4)
     expect(charts.first.locator("canvas, svg").first).to_be_visible()
