@@ -14,21 +14,18 @@ TS_CONFIG = "english"
 SNIPPET_WORDS = 12
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
-# The user's hits are collected first (MATERIALIZED: the planner may not turn this into a
-# backward walk of the primary key that evaluates to_tsvector row by row until `lim` hits turn up;
-# for a rare word that walk visits every message of the table: seconds at 250k messages). The
-# cost is bounded by the number of the user's matching messages, found through the GIN index;
-# ts_headline then runs on the `lim` newest hits only.
-_PG_SEARCH = text(
-    f"""
-    WITH hits AS MATERIALIZED (
-        SELECT m.id
-          FROM conversation_messages m
-         WHERE m.user_id = :uid
-           AND to_tsvector('{TS_CONFIG}', m.content) @@ websearch_to_tsquery('{TS_CONFIG}', :q)
-    ), top AS (
-        SELECT id FROM hits ORDER BY id DESC LIMIT :lim
-    )
+# PostgreSQL in two steps, newest first by (created_at, id):
+# 1. the user's RECENT_WINDOW newest messages (index on user_id, created_at), matched one by one:
+#    a common word fills the page here, cheaply and exactly;
+# 2. only when that page is short and the user has older messages: all of the user's hits
+#    through the GIN index (MATERIALIZED, so the planner cannot turn it into a walk of the whole
+#    table evaluating to_tsvector row by row until `lim` hits turn up - seconds for a rare word).
+# Step 2 alone costs as much as the user's hits (a common word at 1M messages: seconds, because
+# the bitmap over 250k hits goes lossy and every row is re-parsed); step 1 alone misses rare
+# words. ts_headline runs on the `lim` hits only.
+RECENT_WINDOW = 200
+FALLBACK_WORK_MEM = "64MB"
+_PG_OUTPUT = f"""
     SELECT h.session_id, h.id, s.title,
            ts_headline('{TS_CONFIG}', h.content, q.q,
                        'MaxWords=24, MinWords=8, MaxFragments=1, StartSel=**, StopSel=**'),
@@ -37,8 +34,42 @@ _PG_SEARCH = text(
       JOIN conversation_messages h ON h.id = top.id
       JOIN conversation_sessions s ON s.session_id = h.session_id,
            websearch_to_tsquery('{TS_CONFIG}', :q) AS q(q)
-     ORDER BY h.id DESC
+     ORDER BY h.created_at DESC, h.id DESC
+"""
+_PG_SEARCH_RECENT = text(
+    f"""
+    WITH recent AS MATERIALIZED (
+        SELECT m.id, m.created_at, m.content
+          FROM conversation_messages m
+         WHERE m.user_id = :uid
+         ORDER BY m.created_at DESC, m.id DESC
+         LIMIT :window
+    ), top AS (
+        SELECT r.id
+          FROM recent r
+         WHERE to_tsvector('{TS_CONFIG}', r.content) @@ websearch_to_tsquery('{TS_CONFIG}', :q)
+         ORDER BY r.created_at DESC, r.id DESC
+         LIMIT :lim
+    )
+    {_PG_OUTPUT}
     """
+)
+_PG_SEARCH_ALL = text(
+    f"""
+    WITH hits AS MATERIALIZED (
+        SELECT m.id, m.created_at
+          FROM conversation_messages m
+         WHERE m.user_id = :uid
+           AND to_tsvector('{TS_CONFIG}', m.content) @@ websearch_to_tsquery('{TS_CONFIG}', :q)
+    ), top AS (
+        SELECT id FROM hits ORDER BY created_at DESC, id DESC LIMIT :lim
+    )
+    {_PG_OUTPUT}
+    """
+)
+_PG_OLDER_EXIST = text(
+    "SELECT 1 FROM conversation_messages WHERE user_id = :uid "
+    "ORDER BY created_at DESC OFFSET :window LIMIT 1"
 )
 
 # The inner query picks the user's `lim` newest hits without snippets; snippet() then runs on
@@ -77,7 +108,12 @@ def search_messages(
             return []
         rows = conn.execute(_SQLITE_SEARCH, {"q": fts, "uid": user_id, "lim": limit}).all()
     else:
-        rows = conn.execute(_PG_SEARCH, {"q": query, "uid": user_id, "lim": limit}).all()
+        params = {"q": query, "uid": user_id, "lim": limit, "window": RECENT_WINDOW}
+        rows = conn.execute(_PG_SEARCH_RECENT, params).all()
+        if len(rows) < limit and conn.execute(_PG_OLDER_EXIST, params).first() is not None:
+            # enough memory for an exact bitmap: a lossy one re-parses every row of its pages
+            conn.execute(text(f"SET LOCAL work_mem = '{FALLBACK_WORK_MEM}'"))
+            rows = conn.execute(_PG_SEARCH_ALL, params).all()
     return [
         SearchHit(r[0], r[1], r[2], r[3] or "", _DT.process_result_value(_as_dt(r[4]), None), r[5])
         for r in rows
