@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `pages.common` and `pa_core` import from the project root
     sys.path.insert(0, str(ROOT))
 
+import jwt  # noqa: E402
 import streamlit as st  # noqa: E402
 import streamlit_authenticator as stauth  # noqa: E402
 from streamlit_authenticator.utilities import Hasher, LoginError  # noqa: E402
@@ -18,7 +19,7 @@ from pa_core import PAError, auth  # noqa: E402
 from pages import common  # noqa: E402
 
 COOKIE_WAIT_S = 2.0  # longest wait for the cookie component before drawing the login form
-SIGN_IN_WAIT_S = 1.0  # time for the browser to store the login cookie before the first page
+SIGN_IN_WAIT_S = 1.0  # time for the browser to store (or delete) the login cookie
 REQUESTED_KEY = "pa_requested_query"
 FIRST_RUN_KEY = "pa_first_run_at"
 FLASH_KEY = "pa_flash"
@@ -44,19 +45,11 @@ def main() -> None:
         st.navigation([st.Page("pages/setup.py", title="Set up")], position="hidden").run()
         return
 
-    authenticator = stauth.Authenticate(
-        _hashed_credentials(config),
-        config["cookie"]["name"],
-        cookie_key,
-        float(config["cookie"]["expiry_days"]),
-        auto_hash=False,
-        login_sleep_time=0,
-    )
     pages = common.app_pages()
-    if not _authenticated(authenticator, config):
+    if not _authenticated(config, cookie_key):
         # Keep every page registered (hidden) so a refresh keeps its path and query params.
         st.navigation(pages, position="hidden")
-        _login_form(authenticator, config)
+        _login_form(_authenticator(config, cookie_key))
         return
     user = _ensure_user(config)
     nav = st.navigation(pages)
@@ -64,11 +57,25 @@ def main() -> None:
     with st.sidebar:
         st.markdown(f"**{user.display_name or user.username}**")
         st.caption(f"@{user.username}" + (" · admin" if user.is_admin else ""))
-        authenticator.logout("Log out", location="sidebar", key="pa-logout")
-    if not st.session_state.get("authentication_status"):
-        st.session_state.pop(common.USER_KEY, None)
-        st.rerun()
+        if st.button("Log out", key="pa-logout"):
+            _logout(_authenticator(config, cookie_key))
     nav.run()
+
+
+def _authenticator(config: dict, cookie_key: str) -> stauth.Authenticate:
+    """streamlit-authenticator over the YAML's users; built only for login and logout runs.
+
+    Building it mounts its cookie component, which reruns the script once when it first
+    reports; a logged-in session never builds it, so no rerun interrupts the user's clicks.
+    """
+    return stauth.Authenticate(
+        _hashed_credentials(config),
+        config["cookie"]["name"],
+        cookie_key,
+        float(config["cookie"]["expiry_days"]),
+        auto_hash=False,
+        login_sleep_time=0,
+    )
 
 
 def _hashed_credentials(config: dict) -> dict:
@@ -91,13 +98,10 @@ def _config_name(config: dict, username: str | None) -> str | None:
     return None
 
 
-def _authenticated(authenticator: stauth.Authenticate, config: dict) -> bool:
+def _authenticated(config: dict, cookie_key: str) -> bool:
     """True when the session (or its login cookie) belongs to a user of the config."""
     if not st.session_state.get("authentication_status"):
-        try:
-            authenticator.login(location="unrendered")  # restores the session from the cookie
-        except LoginError:
-            st.session_state["authentication_status"] = None  # cookie of a removed user
+        _login_from_cookie(config, cookie_key)
     if not st.session_state.get("authentication_status"):
         return False
     if _config_name(config, st.session_state.get("username")) is None:
@@ -105,6 +109,47 @@ def _authenticated(authenticator: stauth.Authenticate, config: dict) -> bool:
         st.session_state.pop(common.USER_KEY, None)
         return False
     return True
+
+
+def _login_from_cookie(config: dict, cookie_key: str) -> None:
+    """Log in from streamlit-authenticator's cookie as sent with this page request.
+
+    The same check as the authenticator's own (its HS256 JWT with `username` and `exp_date`,
+    read from `st.context.cookies`), done without mounting its cookie component.
+    """
+    if st.session_state.get("logout"):
+        return  # logged out in this browser session: the old cookie no longer counts
+    token = st.context.cookies.get(config["cookie"]["name"])
+    if not isinstance(token, str) or not token:
+        return
+    try:
+        payload = jwt.decode(token, cookie_key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return  # signed with another key, or garbage: ignore it
+    name = _config_name(config, payload.get("username"))
+    expires = payload.get("exp_date")
+    if name is None or not isinstance(expires, int | float) or expires <= time.time():
+        return
+    entry = config["credentials"]["usernames"][name]
+    if not (isinstance(entry.get("password"), str) and Hasher.is_hash(entry["password"])):
+        return
+    profile = auth.user_profile(config, name)
+    st.session_state.update(
+        authentication_status=True,
+        username=name.lower(),
+        name=profile["display_name"],
+        email=profile["email"],
+        roles=entry.get("roles"),
+    )
+
+
+def _logout(authenticator: stauth.Authenticate) -> None:
+    """Log out and delete the login cookie in the browser, then show the login form."""
+    authenticator.logout(location="unrendered")  # mounts the component that deletes the cookie
+    st.session_state.pop(common.USER_KEY, None)
+    with st.spinner("Signing out…"):
+        time.sleep(SIGN_IN_WAIT_S)  # let the browser run the cookie deletion before the rerun
+    st.rerun()
 
 
 def _ensure_user(config: dict):
@@ -122,7 +167,7 @@ def _ensure_user(config: dict):
     return user
 
 
-def _login_form(authenticator: stauth.Authenticate, config: dict) -> None:
+def _login_form(authenticator: stauth.Authenticate) -> None:
     """The login form, drawn once the cookie component has reported (authenticator #184)."""
     st.title("Personal Assistant")
     started = st.session_state.setdefault(FIRST_RUN_KEY, time.monotonic())
@@ -135,6 +180,10 @@ def _login_form(authenticator: stauth.Authenticate, config: dict) -> None:
         st.rerun()
     if flash := st.session_state.pop(FLASH_KEY, None):
         st.success(flash)
+    # The cookie was checked (and refused) by _login_from_cookie already; this flag makes the
+    # authenticator skip its own check, which would hide the form behind "User not authorized"
+    # when the browser still holds the cookie of a removed user.
+    st.session_state["logout"] = True
     try:
         authenticator.login(
             location="main",

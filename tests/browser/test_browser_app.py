@@ -256,3 +256,46 @@ def test_analytics_renders_with_charts(alice_page, pg_app):
     expect(page.get_by_role("heading", name="Per user")).to_be_visible()
     wait_idle(page)
     screenshot(page, "07-analytics-everyone")
+
+
+def test_logout_forgets_the_login(alice_page, pg_app, state):
+    server, _ = pg_app
+    page = alice_page
+    page.goto(f"{server.url}/?session_id={state['sid']}")
+    wait_idle(page)
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    wait_idle(page)
+    assert "pa_auth" not in {c["name"] for c in page.context.cookies()}
+    page.reload()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
+    screenshot(page, "08-logged-out")
+
+
+def test_forged_or_expired_cookie_is_not_a_login(browser, pg_app):
+    import time
+
+    import jwt
+    from browser_helpers import COOKIE_KEY
+
+    server, _ = pg_app
+    future, past = time.time() + 3600, time.time() - 60
+    cases = {
+        "wrong key": jwt.encode({"username": "alice", "exp_date": future}, "k" * 40, "HS256"),
+        "expired": jwt.encode({"username": "alice", "exp_date": past}, COOKIE_KEY, "HS256"),
+        "unknown user": jwt.encode({"username": "eve", "exp_date": future}, COOKIE_KEY, "HS256"),
+        "garbage": "not-a-jwt",
+    }
+    valid = jwt.encode({"username": "alice", "exp_date": future}, COOKIE_KEY, "HS256")
+    for label, token in [*cases.items(), ("valid", valid)]:
+        context = browser.new_context()
+        context.add_cookies([{"name": "pa_auth", "value": token, "url": server.url}])
+        page = context.new_page()
+        page.goto(server.url + "/")
+        if label == "valid":
+            expect(page.get_by_placeholder(CHAT_INPUT)).to_be_visible()
+        else:
+            expect(page.get_by_role("button", name="Log in")).to_be_visible()
+            expect(page.get_by_placeholder(CHAT_INPUT)).to_have_count(0)
+        context.close()
