@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from pa_core.db import create_db_engine
+from pa_core.records import MessageRecord
 
 LOAD_COLUMNS = (
     "id, session_id, user_id, role, content, tools_used, processing_time_ms, token_count, "
@@ -136,19 +137,7 @@ class Floor:
 
         sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", str(_PG_ADD_MESSAGE))
         row = self._row(sid, uid, "user", content)
-        names = (
-            "session_id",
-            "user_id",
-            "role",
-            "content",
-            "tools_used",
-            "processing_time_ms",
-            "token_count",
-            "has_error",
-            "error_message",
-            "message_metadata",
-            "created_at",
-        )
+        names = MessageRecord._fields[1:]  # every column but id
         cur = self.conn.cursor()
         cur.execute(sql, dict(zip(names, row, strict=True)))
         cur.fetchone()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
+from pa_core.records import MessageRecord
 from pa_core.schema_extras import PG_CREATE, PG_FTS_INDEX, SQLITE_CREATE
 
 RARE_WORD = "quasarflux"
@@ -20,20 +21,7 @@ COMMON_WORD = "meeting"
 TOOLS = ["calculator", "web_search", "datetime", "history_search", "session_stats"]
 NOW = datetime.now(UTC).replace(microsecond=0)
 
-MESSAGE_COLUMNS = (
-    "id",
-    "session_id",
-    "user_id",
-    "role",
-    "content",
-    "tools_used",
-    "processing_time_ms",
-    "token_count",
-    "has_error",
-    "error_message",
-    "message_metadata",
-    "created_at",
-)
+MESSAGE_COLUMNS = MessageRecord._fields  # the table's columns, in record order
 SESSION_COLUMNS = (
     "id",
     "session_id",

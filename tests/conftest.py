@@ -206,3 +206,22 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         time.sleep(interval)
         value = predicate()
     return value
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print how many tests ran on each backend, so a CI log shows PostgreSQL really ran."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if getattr(report, "when", "call") not in ("call", "setup") or (
+                outcome == "passed" and report.when != "call"
+            ):
+                continue
+            backend = next((b for b in BACKENDS if f"[{b}" in nodeid or f"-{b}" in nodeid), None)
+            if backend:
+                counts.setdefault(backend, {}).setdefault(outcome, 0)
+                counts[backend][outcome] += 1
+    for backend, by_outcome in sorted(counts.items()):
+        summary = ", ".join(f"{n} {o}" for o, n in sorted(by_outcome.items()))
+        terminalreporter.write_line(f"backend {backend}: {summary}")
