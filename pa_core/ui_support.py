@@ -9,18 +9,21 @@ import csv
 import hmac
 import io
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from pa_core.export import safe_cell
 from pa_core.records import MessageRecord, SessionMetrics, SessionRecord
 
 SETUP_CODE_FILE = "setup_code"
 PAGE_SIZE_MESSAGES = 50
 PAGE_SIZE_SESSIONS = 20
 UNTITLED = "New chat"
+_MD_IMAGE = re.compile(r"!(?=\[[^\]\n]*\][(\[])")
 LAZY_EXPORT_MAX = 5_000  # larger CSV exports are prepared first, with a progress bar
 
 
@@ -172,10 +175,10 @@ def metrics_csv(metrics: SessionMetrics, *, scope: str) -> str:
             value = row[key]
             w.writerow(["daily", day, key, "" if value is None else value])
     for tool, count in metrics.tool_usage.items():
-        w.writerow(["tool_usage", _safe(tool), "uses", count])
+        w.writerow(["tool_usage", safe_cell(tool), "uses", count])
     for u in metrics.per_user or []:
         for key in ("sessions", "messages", "errors", "tokens"):
-            w.writerow(["per_user", _safe(u.username), key, getattr(u, key)])
+            w.writerow(["per_user", safe_cell(u.username), key, getattr(u, key)])
     return buffer.getvalue()
 
 
@@ -195,6 +198,6 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def _safe(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+def no_remote_images(text: str) -> str:
+    """Markdown with `![alt](url)` images turned into plain links, so no URL loads unasked."""
+    return _MD_IMAGE.sub(r"\\!", text)

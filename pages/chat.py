@@ -86,7 +86,7 @@ def show_message(message: pa_core.MessageRecord) -> None:
             if message.error_message:
                 st.caption(f"Details: {message.error_message[:500]}")
         else:
-            st.markdown(message.content)
+            st.markdown(ui_support.no_remote_images(message.content))
         if message.role == "assistant":
             st.caption(ui_support.message_caption(message))
 
@@ -161,10 +161,10 @@ if not messages:
 prompt = st.chat_input("Message the assistant")
 if prompt:
     with st.chat_message("user"):
-        st.markdown(prompt)
+        st.markdown(ui_support.no_remote_images(prompt))
     with st.chat_message("assistant"):
         try:
-            st.write_stream(bot.stream(prompt, session_id=sid))
+            st.write_stream(map(ui_support.no_remote_images, bot.stream(prompt, session_id=sid)))
         except PAError as exc:
             common.show_error(exc, "The message was not sent")
             st.stop()

@@ -109,7 +109,7 @@ def search_section() -> None:
                     f"**{_md(ui_support.session_title_text(hit.session_title))}** · "
                     f"{hit.role} · {ui_support.format_timestamp(hit.created_at)}"
                 )
-                st.markdown(hit.snippet)
+                st.markdown(ui_support.no_remote_images(hit.snippet))
             with open_col:
                 if st.button("Open", key=f"pa-hit-{hit.message_id}"):
                     open_session(hit.session_id)

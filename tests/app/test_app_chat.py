@@ -104,6 +104,16 @@ def test_markdown_is_rendered_but_html_never_allowed(app_env):
     assert all(not m.proto.allow_html for m in shown)
 
 
+def test_markdown_images_do_not_load_remote_urls(app_env):
+    svc, alice = app_env.svc, app_env.alice
+    s = svc.create_session(user=alice)
+    svc.add_message(s.session_id, user=alice, content="look ![pixel](http://tracker.example/p.gif)")
+    at = app_env.app(query={"session_id": s.session_id}).run()
+    assert_no_exception(at)
+    [shown] = [m for m in at.markdown if "tracker.example" in m.value]
+    assert "\\![pixel](http://tracker.example/p.gif)" in shown.value
+
+
 def test_error_messages_look_like_errors(app_env):
     svc, alice = app_env.svc, app_env.alice
     s = svc.create_session(user=alice)

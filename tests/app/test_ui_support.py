@@ -97,3 +97,10 @@ def test_labels_and_bytes():
     assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig") == "a,b\r\nü,1\r\n"
     name = ui_support.csv_file_name("x", now=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
     assert name == "x-20260102-0304.csv"
+
+
+def test_no_remote_images_turns_images_into_links():
+    text = "a ![x](http://evil.example/p.png) b ![y][ref] c [ok](http://a.example) d !e"
+    out = ui_support.no_remote_images(text)
+    assert "![" not in out.replace("\\![", "")
+    assert out.count("\\![") == 2 and "[ok](http://a.example)" in out and "!e" in out
