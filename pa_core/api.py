@@ -21,7 +21,7 @@ from fastapi.security import HTTPBasic, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from pa_core.api_auth import BasicAuthenticator
+from pa_core.api_auth import BasicAuthenticator, TooManyFailedLogins
 from pa_core.api_models import (
     ChatIn,
     ChatOut,
@@ -234,6 +234,7 @@ _UNAUTHORIZED = {
 _E = {"model": ErrorOut}
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {**_E, "description": "Missing or wrong credentials"},
+    429: {**_E, "description": "Too many failed logins for this username; see Retry-After"},
     422: {**_E, "description": "Invalid input"},
     503: {**_E, "description": "The database is not available"},
 }
@@ -316,6 +317,8 @@ def create_app(
             raise APIError(503, "The login configuration cannot be read.") from None
         except ValidationError:  # a username the database refuses (e.g. too long)
             user = None
+        except TooManyFailedLogins as exc:
+            raise APIError(429, str(exc), {"Retry-After": str(exc.retry_after_s)}) from None
         if user is None:
             wrong = "That API token is not valid." if token else "Wrong username or password."
             raise APIError(401, wrong, _UNAUTHORIZED)

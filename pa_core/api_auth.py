@@ -13,11 +13,54 @@ from pathlib import Path
 from typing import Any
 
 from pa_core import api_tokens, auth
+from pa_core.errors import PAError
 from pa_core.records import UserRecord
 from pa_core.service import ConversationService
 
 CACHE_TTL_S = 300.0
 CACHE_MAX_ENTRIES = 1024
+MAX_FAILURES = 10  # failed passwords per username within FAILURE_WINDOW_S before a pause
+FAILURE_WINDOW_S = 300.0
+
+
+class TooManyFailedLogins(PAError):
+    """Too many wrong passwords for one username; `retry_after_s` says when to try again."""
+
+    def __init__(self, retry_after_s: int):
+        self.retry_after_s = retry_after_s
+        super().__init__(
+            f"Too many failed logins for this user; try again in {retry_after_s} seconds."
+        )
+
+
+class LoginThrottle:
+    """Counts wrong passwords per username in a sliding window (in memory, per process)."""
+
+    def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S):
+        """Allow `max_failures` wrong passwords per username per `window_s` seconds."""
+        self.max_failures, self.window_s = max_failures, window_s
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, username: str) -> None:
+        """Raise TooManyFailedLogins while the username is paused."""
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._failures.get(username, []) if t > now - self.window_s]
+            if recent:
+                self._failures[username] = recent
+            else:
+                self._failures.pop(username, None)
+            if len(recent) >= self.max_failures:
+                raise TooManyFailedLogins(int(recent[0] + self.window_s - now) + 1)
+
+    def failed(self, username: str) -> None:
+        """Record one wrong password (the table is bounded: oldest usernames go first)."""
+        with self._lock:
+            self._failures.setdefault(username, []).append(time.monotonic())
+            while len(self._failures) > CACHE_MAX_ENTRIES:
+                self._failures.pop(next(iter(self._failures)))
+
 
 _dummy_hash: str | None = None
 _dummy_lock = threading.Lock()
@@ -52,6 +95,7 @@ class BasicAuthenticator:
         self._config: dict[str, Any] | None = None
         self._config_signature: tuple[int, int] | None = None
         self.bcrypt_checks = 0  # how many slow verifications ran (tests read this)
+        self.throttle = LoginThrottle()
 
     def _current_config(self) -> dict[str, Any]:
         """The YAML, re-read (and the cache cleared) whenever the file changes."""
@@ -86,11 +130,14 @@ class BasicAuthenticator:
             if hit is not None and hit[0] > now:
                 self._cache.move_to_end(key)
                 return hit[1]
+        self.throttle.check(username)  # a cached (known good) password is never throttled
         self.bcrypt_checks += 1
         if username not in config["credentials"]["usernames"]:
             auth.verify_password(_dummy_config(), "-", password)  # same cost as a real check
+            self.throttle.failed(username)
             return None
         if not auth.verify_password(config, username, password):
+            self.throttle.failed(username)
             return None
         user = service.ensure_user(username, **auth.user_profile(config, username))
         with self._lock:

@@ -167,6 +167,7 @@ def test_another_users_session_is_404_like_a_missing_one(client, svc, as_alice, 
 
 
 def test_wrong_or_missing_credentials_are_401(client, creds):
+    client.app.state.pa.authenticator.throttle.max_failures = 10_000  # throttling: its own test
     urls = [
         ("GET", f"{P}/sessions"),
         ("POST", f"{P}/sessions/new"),
@@ -190,6 +191,25 @@ def test_wrong_or_missing_credentials_are_401(client, creds):
             assert r.status_code == 401, (method, url, headers)
             assert r.headers["WWW-Authenticate"].startswith("Basic")
             assert isinstance(r.json()["detail"], str)
+
+
+def test_failed_logins_are_throttled_per_username(api_app, client, creds, as_alice, as_bob):
+    from pa_core.api_auth import MAX_FAILURES
+
+    assert client.get(f"{P}/sessions", headers=as_alice).status_code == 200  # cached as good
+    for _ in range(MAX_FAILURES):
+        assert client.get(f"{P}/sessions", headers=creds("alice", "guess")).status_code == 401
+    paused = client.get(f"{P}/sessions", headers=creds("alice", "one-more-guess"))
+    assert paused.status_code == 429
+    assert int(paused.headers["Retry-After"]) > 0 and "Too many" in paused.json()["detail"]
+    checks = api_app.state.pa.authenticator.bcrypt_checks
+    assert client.get(f"{P}/sessions", headers=creds("alice", "x")).status_code == 429
+    assert api_app.state.pa.authenticator.bcrypt_checks == checks  # no bcrypt while paused
+    # the session already verified keeps working; other users are not affected
+    assert client.get(f"{P}/sessions", headers=as_alice).status_code == 200
+    assert client.get(f"{P}/sessions", headers=as_bob).status_code == 200
+    api_app.state.pa.authenticator.throttle.window_s = 0  # the window passes
+    assert client.get(f"{P}/sessions", headers=creds("alice", "guess")).status_code == 401
 
 
 def test_non_ascii_password_and_cache(tmp_path, svc, make_auth_file, creds):
