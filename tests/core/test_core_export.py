@@ -104,3 +104,45 @@ def test_export_generator_can_be_abandoned(svc, alice):
     gen.close()
     svc.add_message(s.session_id, user=alice, content="still writable")
     assert len(svc.get_messages(s.session_id, user=alice)) == 6
+
+
+def test_export_abandoned_mid_stream_leaves_the_connection_usable(db_url, tmp_path):
+    """Closing the iterator while rows are still streaming (PostgreSQL: mid-COPY) loses nothing
+    and leaves the only pooled connection healthy."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    import pa_core
+    from pa_core.db import create_db_engine
+    from pa_core.models import ConversationMessage
+
+    engine = create_db_engine(db_url, pool_size=1, max_overflow=0)
+    try:
+        svc = pa_core.ConversationService(engine)
+        user = svc.ensure_user("streamer")
+        s = svc.create_session(user=user)
+        rows = [
+            {
+                "session_id": s.session_id,
+                "user_id": user.id,
+                "role": "user",
+                "content": f"{i} " + "x" * 2000,
+                "tools_used": [],
+                "has_error": False,
+                "created_at": datetime.now(UTC),
+            }
+            for i in range(ROWS_PER_CHUNK * 8)
+        ]
+        with engine.begin() as conn:
+            conn.execute(insert(ConversationMessage.__table__), rows)
+        for _ in range(2):
+            chunks = svc.export_csv(user)
+            assert next(chunks).startswith("session_id,")
+            next(chunks)
+            chunks.close()
+            assert svc.count_messages(user) == len(rows)
+        svc.add_message(s.session_id, user=user, content="after the abandoned exports")
+        assert len(_rows(svc.export_csv(user))) == len(rows) + 2
+    finally:
+        engine.dispose()
