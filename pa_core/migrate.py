@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from pa_core.config import normalize_url
+from pa_core.config import PROJECT_ROOT, normalize_url
 from pa_core.db import WRITE_OPTION, create_db_engine
 from pa_core.errors import MigrationError
 
-ROOT = Path(__file__).resolve().parent.parent
 # A fixed key for pg_advisory_xact_lock: one migrator at a time per database.
 MIGRATION_LOCK_KEY = 0x5041_4D49_4752  # "PAMIGR"
 
 
 def alembic_config(url: str | None = None) -> Config:
     """The project's Alembic Config (alembic.ini at the repository root)."""
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     if url:
         cfg.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
     return cfg

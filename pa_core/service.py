@@ -100,11 +100,6 @@ class ConversationService:
         """A service over the process-wide engine for `url`."""
         return cls(get_engine(url))
 
-    @property
-    def dialect(self) -> str:
-        """'sqlite' or 'postgresql'."""
-        return self.engine.dialect.name
-
     # -- the one place that opens transactions -------------------------------------------------
 
     @contextmanager
@@ -236,9 +231,7 @@ class ConversationService:
             messages = None
             if include_messages:
                 rows = conn.execute(
-                    select(*MESSAGE_READ_COLUMNS)
-                    .where(MESSAGES.c.session_id == sid)
-                    .order_by(MESSAGES.c.id)
+                    _MESSAGE_PAGE_QUERIES[(False, False)], {"sid": sid, "uid": _user_id(user)}
                 )
                 messages = list(map(_message_from_row, rows))
         return SessionRecord(*row, messages=messages)
@@ -329,15 +322,10 @@ class ConversationService:
         """Delete the user's session and all its messages, for real."""
         sid = _sid_or_raise(session_id)
         with self.transaction(write=True) as conn:
-            owned = conn.execute(
-                select(SESSIONS.c.id).where(
-                    SESSIONS.c.session_id == sid, SESSIONS.c.user_id == _user_id(user)
-                )
-            ).first()
-            if owned is None:
+            if not self._owns(conn, sid, user):
                 raise SessionNotFound(sid)
             conn.execute(delete(MESSAGES).where(MESSAGES.c.session_id == sid))
-            conn.execute(delete(SESSIONS).where(SESSIONS.c.id == owned.id))
+            conn.execute(delete(SESSIONS).where(SESSIONS.c.session_id == sid))
 
     # -- messages -------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -196,16 +195,6 @@ def alice(svc):
 @pytest.fixture
 def bob(svc):
     return svc.ensure_user("bob")
-
-
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
-    """Poll `predicate` until it returns truthy or the timeout passes; returns its last value."""
-    deadline = time.monotonic() + timeout
-    value = predicate()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = predicate()
-    return value
 
 
 def pytest_terminal_summary(terminalreporter):
