@@ -5,9 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -17,52 +14,9 @@ from sqlalchemy.engine import make_url
 
 import pa_core
 from pa_core.db import create_db_engine
+from pa_core.pg_cluster import ThrowawayCluster
 
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
-        return str(candidate)
-    return None
-
-
-class ThrowawayCluster:
-    """A PostgreSQL cluster started with initdb/pg_ctl in a temp dir (as user postgres if root)."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="pa-pg-"))
-        self.port = _free_port()
-        self.initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-
-    def _run(self, *args: str) -> None:
-        cmd = list(args)
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres")
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-
-    def start(self) -> str:
-        data = self.dir / "data"
-        self._run(self.initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(
-            self.pg_ctl, "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start"
-        )
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
-
-    def stop(self) -> None:
-        self._run(self.pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop")
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +38,7 @@ def pg_server_url():
         yield url
         return
     cluster = ThrowawayCluster()
-    if not (cluster.initdb and cluster.pg_ctl):
+    if not cluster.available:
         if required:
             pytest.fail("PA_REQUIRE_POSTGRES=1 but no TEST_DATABASE_URL and no initdb/pg_ctl")
         pytest.skip("no PostgreSQL server available (set TEST_DATABASE_URL)")
