@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import sessionmaker
 
 from pa_core import analytics, export, search
@@ -109,7 +110,7 @@ class ConversationService:
         try:
             with engine.begin() as conn:
                 yield conn
-        except DBAPIError as exc:
+        except (DBAPIError, PoolTimeoutError) as exc:
             if isinstance(exc, IntegrityError):
                 raise
             raise StorageError(f"The database is not available: {_first_line(exc)}") from exc

@@ -176,3 +176,19 @@ def test_ensure_user_idempotent_and_updates(svc):
 def test_bad_user_argument(svc):
     with pytest.raises(ValidationError):
         svc.create_session(user="alice")
+
+
+def test_pool_exhaustion_is_a_storage_error(db_url):
+    """No free connection within the pool timeout reads as 'database not available'."""
+    import pa_core
+    from pa_core.db import create_db_engine
+
+    engine = create_db_engine(db_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        svc = pa_core.ConversationService(engine)
+        user = svc.ensure_user("pool")
+        with svc.transaction(), pytest.raises(pa_core.StorageError):
+            svc.get_user_sessions(user)
+        assert svc.get_user_sessions(user) == []
+    finally:
+        engine.dispose()
