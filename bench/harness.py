@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -53,53 +52,6 @@ def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     k = max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))
     return ordered[k]
-
-
-def measure(
-    fn: Callable[[], Any],
-    *,
-    reps: int,
-    budget_s: float,
-    warmup: int = 2,
-    min_reps: int = 5,
-) -> tuple[list[float], int]:
-    """Run `fn` `warmup` times, then up to `reps` timed times within `budget_s`; ms samples."""
-    for _ in range(warmup):
-        fn()
-    samples: list[float] = []
-    deadline = time.perf_counter() + budget_s
-    while len(samples) < reps and (len(samples) < min_reps or time.perf_counter() < deadline):
-        t0 = time.perf_counter_ns()
-        fn()
-        samples.append((time.perf_counter_ns() - t0) / 1e6)
-    return samples, warmup + len(samples)
-
-
-def timed_row(
-    section: str,
-    op: str,
-    impl: str,
-    fn: Callable[[], Any],
-    *,
-    reps: int,
-    budget_s: float,
-    counter: StatementCounter | None = None,
-    static_stmts: float | None = None,
-    warmup: int = 2,
-) -> Row:
-    """Measure `fn` and turn it into a Row (statements per call from the counter or static)."""
-    before = counter.count if counter else 0
-    samples, calls = measure(fn, reps=reps, budget_s=budget_s, warmup=warmup)
-    stmts = (counter.count - before) / calls if counter else static_stmts
-    return Row(
-        section,
-        op,
-        impl,
-        n=len(samples),
-        median_ms=statistics.median(samples),
-        p95_ms=percentile(samples, 0.95),
-        stmts=stmts,
-    )
 
 
 def measure_group(

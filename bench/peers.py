@@ -11,7 +11,7 @@ import warnings
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from pa_core.db import create_db_engine
@@ -388,8 +388,3 @@ def make_peers(url: str, on_engine=None) -> tuple[list[Any], dict[str, str]]:
                 f"not installed ({exc.name}); pip install -r bench/requirements-bench.txt"
             )
     return peers, missing
-
-
-def engine_for(url: str) -> Engine:
-    """A plain engine (for admin work in the harness)."""
-    return create_engine(url)

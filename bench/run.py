@@ -26,7 +26,7 @@ import pa_core
 from bench import report
 from bench.harness import Row, StatementCounter, measure_group, percentile
 from bench.peers import Floor, make_peers
-from bench.seed import COMMON_WORD, NOW, RARE_WORD, SIZES, Seeded, Size, seed
+from bench.seed import COMMON_WORD, NOW, RARE_WORD, SIZES, Seeded, Size, check_seeded, seed
 from pa_core.db import create_db_engine
 
 DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -446,8 +446,7 @@ def run_backend(
         t0 = time.perf_counter()
         seeded = seed(eng, size)
         seed_s = time.perf_counter() - t0
-        with eng.connect() as conn:
-            actual = conn.execute(text("SELECT count(*) FROM conversation_messages")).scalar_one()
+        actual = check_seeded(eng, seeded)
         eng.dispose()
         log(f"{backend}: seeded {actual:,} messages / {seeded.total_sessions:,} sessions "
             f"in {seed_s:.1f} s")  # fmt: skip

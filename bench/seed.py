@@ -341,6 +341,9 @@ def seed(engine: Engine, size: Size) -> Seeded:
 
 
 def check_seeded(engine: Engine, seeded: Seeded) -> int:
-    """The number of messages actually in the table (sanity check for the report)."""
+    """The number of messages in the table; fails when it is not what the seeding planned."""
     with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM conversation_messages")).scalar_one()
+        actual = conn.execute(text("SELECT count(*) FROM conversation_messages")).scalar_one()
+    if actual != seeded.total_messages:
+        raise AssertionError(f"seeded {actual:,} messages, planned {seeded.total_messages:,}")
+    return actual
