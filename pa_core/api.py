@@ -59,8 +59,6 @@ _DATE_HELP = (
     "ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T09:30:00+01:00; naive means UTC."
 )
 
-AssistantFactory = Callable[[ConversationService, UserRecord], Any]
-
 
 class APIError(Exception):
     """An error answered with `status` and a readable JSON `detail`."""
@@ -98,12 +96,6 @@ def decode_cursor(cursor: str) -> _CursorPosition:
         raise APIError(
             422, "The cursor is not valid; use next_cursor of a previous page."
         ) from None
-
-
-def _default_assistant_factory(service: ConversationService, user: UserRecord) -> Any:
-    from pa_core.agent import PersonalAssistant
-
-    return PersonalAssistant(service, user)
 
 
 def _query_names(dependant: Any) -> set[str]:
@@ -172,13 +164,11 @@ class _State:
         service: ConversationService | None,
         settings: Settings,
         auth_config: Path | str | None,
-        assistant_factory: AssistantFactory | None,
     ):
         self._service = service
         self._lock = threading.Lock()
         self.settings = settings
         self.authenticator = BasicAuthenticator(auth_config or settings.auth_config)
-        self.assistant_factory = assistant_factory or _default_assistant_factory
 
     def service(self) -> ConversationService:
         """The service; the first call migrates the configured database (StorageError if down)."""
@@ -268,11 +258,10 @@ def create_app(
     settings: Settings | None = None,
     *,
     auth_config: Path | str | None = None,
-    assistant_factory: AssistantFactory | None = None,
 ) -> FastAPI:
     """The API app over `service` (default: one built from Settings on first use)."""
     settings = settings or get_settings()
-    state = _State(service, settings, auth_config, assistant_factory)
+    state = _State(service, settings, auth_config)
     app = FastAPI(
         dependencies=[Depends(_reject_unknown_query_params)],
         title="Personal Assistant API",
@@ -486,7 +475,9 @@ def create_app(
             raise SessionNotFound(session_id)
         if session_id is None:  # created here so a database outage is a 503, not a reply
             session_id = service.create_session(user=user).session_id
-        assistant = state.assistant_factory(service, user)
+        from pa_core.agent import PersonalAssistant  # lazy: the agent pulls in the openai SDK
+
+        assistant = PersonalAssistant(service, user)
         if not stream:
             return _reply_out(assistant.chat(message, session_id=session_id))
         return StreamingResponse(
@@ -613,18 +604,7 @@ def _sse_event(data: Any, event: str | None = None) -> str:
 
 def _reply_out(reply: Any) -> ChatOut:
     """ChatOut from the assistant's ChatReply."""
-    return ChatOut(
-        session_id=reply.session_id,
-        content=reply.content,
-        tools_used=list(reply.tools_used or []),
-        processing_time_ms=reply.processing_time_ms,
-        token_count=reply.token_count,
-        has_error=bool(reply.has_error),
-        error_message=reply.error_message,
-        message_id=getattr(reply, "message_id", None),
-        title=getattr(reply, "title", None),
-        saved=bool(getattr(reply, "saved", True)),
-    )
+    return ChatOut.model_validate(reply, from_attributes=True)
 
 
 def _sse(assistant: Any, message: str, session_id: str) -> Iterator[str]:
@@ -643,11 +623,7 @@ def _sse(assistant: Any, message: str, session_id: str) -> Iterator[str]:
             {"detail": "The reply failed on the server; the error was logged."}, "error"
         )
         return
-    reply = getattr(assistant, "last_reply", None)
-    if reply is None:
-        yield _sse_event({"detail": "The reply did not complete."}, "error")
-        return
-    yield _sse_event(_reply_out(reply).model_dump(), "done")
+    yield _sse_event(_reply_out(assistant.last_reply).model_dump(), "done")
 
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
