@@ -52,11 +52,13 @@ def sqlite_path(url: str) -> str:
 class Floor:
     """What the database itself allows: one raw driver connection, hand-written SQL."""
 
-    statements = {"append": 1, "turn": 2, "load": 1, "export": 1}
-
     def __init__(self, url: str):
         self.url = url
         self.sqlite = url.startswith("sqlite")
+        # Counted like our own rows: an explicit BEGIN [IMMEDIATE] is a statement (SQLite),
+        # COMMIT and psycopg2's implicit BEGIN are not.
+        begin = 1 if self.sqlite else 0
+        self.statements = {"append": begin + 1, "turn": begin + 2, "load": 1, "export": 1}
         if self.sqlite:
             self.conn = sqlite3.connect(sqlite_path(url), isolation_level=None, timeout=30)
             self.conn.execute("PRAGMA journal_mode=WAL")
@@ -162,10 +164,12 @@ class JsonDocStore:
     """One JSON document per chat, rewritten on every append (how Open WebUI stores chats)."""
 
     name = "JSON document per chat"
-    statements = {"append": 2, "turn": 2, "load": 1}
 
     def __init__(self, url: str):
         self.sqlite = url.startswith("sqlite")
+        # SELECT (FOR UPDATE) + UPDATE, plus the explicit BEGIN IMMEDIATE on SQLite (see Floor)
+        write = 3 if self.sqlite else 2
+        self.statements = {"append": write, "turn": write, "load": 1}
         self.floor = Floor(url)  # same raw driver connection as the floor
         self.conn = self.floor.conn
         ph = self.floor.ph

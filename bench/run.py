@@ -184,7 +184,12 @@ class Bench:
             op = f"load whole history ({n:,} messages)"
             entries = [
                 (op, "ours", lambda sid=sid: self.svc.get_messages(sid, user=hist), None),
-                (op, "floor: raw SELECT ORDER BY id", lambda sid=sid: self.floor.load(sid), 1),
+                (
+                    op,
+                    "floor: raw SELECT ORDER BY id",
+                    lambda sid=sid: self.floor.load(sid),
+                    self.floor.statements["load"],
+                ),
             ]
             for p in self.peers:
                 chat = peer_chats[p.name][n]
@@ -210,7 +215,8 @@ class Bench:
                 (op, "ours", lambda s_=our_sid: self.svc.add_message(s_, user=hist, content=MSG),
                  None),
                 (op, "floor: raw INSERT + COMMIT",
-                 lambda s_=floor_target: self.floor.append(s_, hist.id, MSG), 1),
+                 lambda s_=floor_target: self.floor.append(s_, hist.id, MSG),
+                 self.floor.statements["append"]),
             ]  # fmt: skip
             if self.backend == "postgresql":
                 entries.append((op, "reference: our CTE statement via raw psycopg2",
@@ -241,7 +247,8 @@ class Bench:
         entries = [
             (op, "ours", our_turn, None),
             (op, "floor: raw INSERT ×2 + COMMIT",
-             lambda: self.floor.append_turn(floor_sid, hist.id, MSG, REPLY), 2),
+             lambda: self.floor.append_turn(floor_sid, hist.id, MSG, REPLY),
+             self.floor.statements["turn"]),
         ]  # fmt: skip
         for p in self.peers:
             chat = peer_chats[p.name][20]
@@ -321,7 +328,8 @@ class Bench:
             reps = max(3, min(self.size.reps, 10))
             row, frow = self.group(sec, [
                 (op, "ours", ours, None),
-                (op, floor_name, lambda uid=uid: self.floor.export(uid), 1),
+                (op, floor_name, lambda uid=uid: self.floor.export(uid),
+                 self.floor.statements["export"]),
             ], reps=reps)  # fmt: skip
             if self.backend == "postgresql" and not row.stmts:
                 row.stmts = 1.0  # COPY runs on the driver's cursor, unseen by the listener
