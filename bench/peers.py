@@ -17,10 +17,8 @@ from sqlalchemy.engine import make_url
 from pa_core.db import create_db_engine
 from pa_core.records import MessageRecord
 
-LOAD_COLUMNS = (
-    "id, session_id, user_id, role, content, tools_used, processing_time_ms, token_count, "
-    "has_error, error_message, message_metadata, created_at"
-)
+LOAD_COLUMNS = ", ".join(MessageRecord._fields)  # every column of conversation_messages
+INSERT_COLUMNS = MessageRecord._fields[1:]  # every column but id
 EXPORT_QUERY = """
     SELECT m.session_id, s.title, u.username, m.id, m.created_at, m.role, m.content, m.tools_used,
            m.processing_time_ms, m.token_count, m.has_error, m.error_message
@@ -74,9 +72,8 @@ class Floor:
             )  # fmt: skip
             self.ph = "%s"
         self.insert_sql = (
-            "INSERT INTO conversation_messages (session_id, user_id, role, content, tools_used, "
-            "processing_time_ms, token_count, has_error, error_message, message_metadata, "
-            f"created_at) VALUES ({', '.join([self.ph] * 11)})"
+            f"INSERT INTO conversation_messages ({', '.join(INSERT_COLUMNS)}) "
+            f"VALUES ({', '.join([self.ph] * len(INSERT_COLUMNS))})"
         )
         self.load_sql = (
             f"SELECT {LOAD_COLUMNS} FROM conversation_messages WHERE session_id = {self.ph} "
@@ -139,9 +136,8 @@ class Floor:
 
         sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", str(_PG_ADD_MESSAGE))
         row = self._row(sid, uid, "user", content)
-        names = MessageRecord._fields[1:]  # every column but id
         cur = self.conn.cursor()
-        cur.execute(sql, dict(zip(names, row, strict=True)))
+        cur.execute(sql, dict(zip(INSERT_COLUMNS, row, strict=True)))
         cur.fetchone()
         self.conn.commit()
 
