@@ -333,11 +333,12 @@ class Bench:
             ], reps=reps)  # fmt: skip
             if self.backend == "postgresql" and not row.stmts:
                 row.stmts = 1.0  # COPY runs on the driver's cursor, unseen by the listener
-            chars = ours()
             tracemalloc.start()
-            ours()
-            _cur, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
+            try:
+                chars = ours()
+                _cur, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
             row.extra = {
                 "rows_per_s": n / (row.median_ms / 1000),
                 "mb_per_s": chars / 1e6 / (row.median_ms / 1000),
