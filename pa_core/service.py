@@ -19,6 +19,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     text,
     tuple_,
@@ -249,8 +250,13 @@ class ConversationService:
         before: SessionRecord | None = None,
         search: str | None = None,
         include_inactive: bool = False,
+        *,
+        include_empty: bool = True,
     ) -> list[SessionRecord]:
-        """One page of the user's sessions, newest activity first; keyset paging via `before`."""
+        """One page of the user's sessions, newest activity first; keyset paging via `before`.
+
+        `include_empty=False` leaves out untitled sessions without messages (never-used chats).
+        """
         limit = _check_limit(limit, maximum=500)
         query = (
             select(*SESSION_COLUMNS)
@@ -260,6 +266,8 @@ class ConversationService:
         )
         if not include_inactive:
             query = query.where(SESSIONS.c.is_active.is_(True))
+        if not include_empty:
+            query = query.where(or_(SESSIONS.c.message_count > 0, SESSIONS.c.title.is_not(None)))
         if before is not None:
             query = query.where(
                 tuple_(SESSIONS.c.last_activity_at, SESSIONS.c.id)

@@ -192,3 +192,14 @@ def test_pool_exhaustion_is_a_storage_error(db_url):
         assert svc.get_user_sessions(user) == []
     finally:
         engine.dispose()
+
+
+def test_user_sessions_can_leave_out_unused_chats(svc, alice):
+    used = svc.create_session(user=alice)
+    svc.add_message(used.session_id, user=alice, content="hi")
+    titled = svc.create_session(user=alice, title="kept for later")
+    for _ in range(3):
+        svc.create_session(user=alice)
+    assert len(svc.get_user_sessions(alice)) == 5
+    page = svc.get_user_sessions(alice, limit=2, include_empty=False)
+    assert [s.session_id for s in page] == [titled.session_id, used.session_id]
