@@ -422,7 +422,7 @@ class Bench:
     def run_cleanup(self) -> None:
         """cleanup_old_sessions over the seeded old sessions (one run; it deletes them)."""
         sec = "Cleanup"
-        n = self.seeded.old_sessions
+        n = self.size.old_sessions
         before = self.counter.count
         t0 = time.perf_counter_ns()
         removed = self.svc.cleanup_old_sessions(older_than_days=90)

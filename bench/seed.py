@@ -76,7 +76,6 @@ class Seeded:
     search_user: int = 0
     total_messages: int = 0
     total_sessions: int = 0
-    old_sessions: int = 0
 
 
 class ContentPool:
@@ -187,7 +186,6 @@ class Seeder:
         old = self.user("old")
         for _ in range(s.old_sessions):
             self.session(old, 1, age_days=200)
-        r.old_sessions = s.old_sessions
         planned = sum(p[3] for p in self.session_plan)
         if s.target_total and planned < s.target_total:
             per_user = s.filler_sessions * s.filler_messages
