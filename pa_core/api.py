@@ -344,7 +344,7 @@ def create_app(
     ) -> NewSessionOut:
         """Start an empty session (optional title)."""
         s = service.create_session(user=user, title=body.title if body else None)
-        return NewSessionOut(session_id=s.session_id, created_at=s.created_at, title=s.title)
+        return NewSessionOut.model_validate(s, from_attributes=True)
 
     @app.get(
         f"{PREFIX}/sessions",
@@ -370,7 +370,10 @@ def create_app(
         next_cursor = None
         if len(rows) == limit:
             next_cursor = encode_cursor(rows[-1].last_activity_at, rows[-1].id)
-        return SessionPage(items=[SessionOut.of(s) for s in rows], next_cursor=next_cursor)
+        return SessionPage(
+            items=[SessionOut.model_validate(s, from_attributes=True) for s in rows],
+            next_cursor=next_cursor,
+        )
 
     @app.get(
         f"{PREFIX}/sessions/{{session_id}}",
@@ -385,7 +388,7 @@ def create_app(
         s = service.get_session(session_id, user=user)
         if s is None:
             raise SessionNotFound(session_id)
-        return SessionOut.of(s)
+        return SessionOut.model_validate(s, from_attributes=True)
 
     @app.patch(
         f"{PREFIX}/sessions/{{session_id}}",
@@ -407,7 +410,7 @@ def create_app(
             s = service.rename_session(session_id, user=user, title=body.title)
         if body.is_active is not None:
             s = service.set_session_active(session_id, user=user, active=body.is_active)
-        return SessionOut.of(s)
+        return SessionOut.model_validate(s, from_attributes=True)
 
     @app.delete(
         f"{PREFIX}/sessions/{{session_id}}",
@@ -529,7 +532,7 @@ def create_app(
             since=_parse_instant("since", since),
             until=_parse_instant("until", until),
         )
-        return MetricsOut.of(m, scope=scope)
+        return MetricsOut.model_validate({**m._asdict(), "scope": scope}, from_attributes=True)
 
     csv_responses = {
         200: {"description": "CSV, header first", "content": {"text/csv": {}}},

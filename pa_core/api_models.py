@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pa_core.models import MAX_TITLE_CHARS
-from pa_core.records import MessageRecord, SearchHit, SessionMetrics, SessionRecord
+from pa_core.records import MessageRecord, SearchHit
 
 
 class _In(BaseModel):
@@ -64,18 +64,6 @@ class SessionOut(BaseModel):
     message_count: int
     created_at: datetime
     last_activity_at: datetime
-
-    @classmethod
-    def of(cls, s: SessionRecord) -> SessionOut:
-        """From a SessionRecord."""
-        return cls(
-            session_id=s.session_id,
-            title=s.title,
-            is_active=s.is_active,
-            message_count=s.message_count,
-            created_at=s.created_at,
-            last_activity_at=s.last_activity_at,
-        )
 
 
 class SessionPage(BaseModel):
@@ -229,16 +217,6 @@ class MetricsOut(BaseModel):
     tool_usage: dict[str, int]
     daily: list[DailyOut]
     per_user: list[UserMetricsOut] | None
-
-    @classmethod
-    def of(cls, m: SessionMetrics, *, scope: str) -> MetricsOut:
-        """From SessionMetrics."""
-        data = m._asdict()
-        data["daily"] = [DailyOut(**d._asdict()) for d in m.daily]
-        data["per_user"] = (
-            None if m.per_user is None else [UserMetricsOut(**u._asdict()) for u in m.per_user]
-        )
-        return cls(scope=scope, **data)
 
 
 class HealthOut(BaseModel):
