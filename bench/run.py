@@ -75,6 +75,12 @@ def throwaway_database(backend: str, size: Size):
         eng.dispose()
 
 
+def expect(ok: bool, what: str) -> None:
+    """Fail the run loudly when an operation about to be timed does not do its work."""
+    if not ok:
+        raise AssertionError(f"benchmark sanity check failed: {what}")
+
+
 class Bench:
     """All measurements of one backend at one size."""
 
@@ -182,6 +188,14 @@ class Bench:
         # Loads first (appends below grow the sessions they write to).
         for n, sid in sd.history_sessions.items():
             op = f"load whole history ({n:,} messages)"
+            # untimed: every implementation returns the whole history
+            expect(len(self.svc.get_messages(sid, user=hist)) == n, f"ours: {op}")
+            expect(len(self.floor.load(sid)) == n, f"floor: {op}")
+            for p in self.peers:
+                expect(len(p.load(peer_chats[p.name][n])) == n, f"{p.name}: {op}")
+            if n >= 100:
+                last = self.svc.get_messages(sid, user=hist, limit=50)
+                expect(len(last) == 50, f"load last 50 of {n:,}")
             entries = [
                 (op, "ours", lambda sid=sid: self.svc.get_messages(sid, user=hist), None),
                 (
@@ -267,6 +281,8 @@ class Bench:
         entries = []
         for n, uid in self.seeded.list_users.items():
             user = self.user_of[uid]
+            page = self.svc.get_user_sessions(user, limit=50)  # untimed sanity check
+            expect(len(page) == min(n, 50), f"first page of a user with {n:,} sessions")
             entries.append(
                 (
                     f"first page (50), user with {n:,} sessions",
@@ -304,6 +320,8 @@ class Bench:
                 kind = "rare" if word == RARE_WORD else "common"
                 label = f"{kind} word, {who}" + (f" ({count:,} msgs)" if count else "")
                 op = f"search {label}, table of {total:,}"
+                # untimed: the seeding gave every searched user messages with both words
+                expect(bool(self.svc.search_messages(user, word)), f"{op} finds nothing")
                 fn = lambda user=user, word=word: self.svc.search_messages(user, word)  # noqa: E731
                 entries.append((op, "ours", fn, None))
         self.group(sec, entries)
