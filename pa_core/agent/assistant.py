@@ -475,7 +475,8 @@ class PersonalAssistant:
             if p.session_id not in order:
                 order.append(p.session_id)
         for sid in order:
-            target = sid
+            # A made-up id adopted by an earlier, interrupted flush already has its real session.
+            target = state.aliases.get(sid, sid)
             if sid in state.unsaved_sessions:
                 target = self._adopt(state, sid)
             stored_ids = self._stored_client_ids(target, len(state.pending))

@@ -18,6 +18,7 @@ from pa_core.agent import ContextCache, PersonalAssistant
 from pa_core.agent.assistant import UNSAVED_NOTE
 from pa_core.config import Settings
 from pa_core.db import create_db_engine
+from pa_core.errors import StorageError
 
 
 def offline(svc, user) -> PersonalAssistant:
@@ -183,3 +184,38 @@ def test_a_write_that_reached_the_database_is_not_repeated(outage):
     assert assistant.flush_pending() == 0
     roles = [m.role for m in svc.get_messages(sid, user=alice)]
     assert roles == ["user", "assistant", "user", "assistant"]
+
+
+def test_a_flush_interrupted_after_the_session_was_created_keeps_one_session(outage, monkeypatch):
+    svc, switch = outage
+    alice = svc.ensure_user("alice")
+    assistant = offline(svc, alice)
+    with switch.down():
+        during = assistant.chat("What is 6 * 7?")
+    assert during.saved is False and assistant.pending_count == 2
+    real_add_message = svc.add_message
+    calls = 0
+
+    def second_write_fails_once(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise StorageError("The database is not available: blip")
+        return real_add_message(*args, **kwargs)
+
+    monkeypatch.setattr(svc, "add_message", second_write_fails_once)
+    assert assistant.flush_pending() == 1  # session created, first message written, then a blip
+    assert len(svc.get_user_sessions(alice)) == 1
+    assert assistant.flush_pending() == 0
+    assert calls == 3
+    sessions = svc.get_user_sessions(alice)
+    assert len(sessions) == 1
+    real = sessions[0].session_id
+    assert real != during.session_id
+    assert contents(svc, alice, real) == [
+        ("user", "What is 6 * 7?"),
+        ("assistant", "6 * 7 = **42**"),
+    ]
+    assert svc.get_session(real, user=alice).title == "What is 6 * 7?"
+    again = assistant.chat("What is 1 + 2?", session_id=during.session_id)
+    assert again.session_id == real and len(svc.get_messages(real, user=alice)) == 4
