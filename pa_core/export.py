@@ -61,33 +61,13 @@ def iter_csv(
     yield _drain(buffer)
     if session_ids is not None and not session_ids:
         return
-    query = (
-        select(
-            M.c.session_id,
-            S.c.title,
-            U.c.username,
-            M.c.id,
-            M.c.created_at,
-            M.c.role,
-            M.c.content,
-            M.c.tools_used,
-            M.c.processing_time_ms,
-            M.c.token_count,
-            M.c.has_error,
-            M.c.error_message,
-        )
-        .select_from(M.join(S, S.c.session_id == M.c.session_id).join(U, U.c.id == S.c.user_id))
-        .where(M.c.user_id == user_id)
-        .order_by(S.c.created_at, S.c.id, M.c.id)
-    )
-    if session_ids is not None:
-        query = query.where(M.c.session_id.in_(session_ids))
     with open_tx() as conn:
         if conn.dialect.name == "postgresql":
             yield from _iter_pg_copy(
                 conn, user_id=user_id, session_ids=session_ids, progress=progress
             )
             return
+        query = _export_query(user_id, session_ids)
         result = conn.execution_options(yield_per=ROWS_PER_CHUNK).execute(query)
         for partition in result.partitions():
             for row in partition:
@@ -112,6 +92,32 @@ def iter_csv(
             yield _drain(buffer)
 
 
+def _export_query(user_id: int, session_ids: list[str] | None):
+    """The export rows for the Python path (SQLite): same columns and order as the COPY."""
+    query = (
+        select(
+            M.c.session_id,
+            S.c.title,
+            U.c.username,
+            M.c.id,
+            M.c.created_at,
+            M.c.role,
+            M.c.content,
+            M.c.tools_used,
+            M.c.processing_time_ms,
+            M.c.token_count,
+            M.c.has_error,
+            M.c.error_message,
+        )
+        .select_from(M.join(S, S.c.session_id == M.c.session_id).join(U, U.c.id == S.c.user_id))
+        .where(M.c.user_id == user_id)
+        .order_by(S.c.created_at, S.c.id, M.c.id)
+    )
+    if session_ids is not None:
+        query = query.where(M.c.session_id.in_(session_ids))
+    return query
+
+
 def _drain(buffer: io.StringIO) -> str:
     text = buffer.getvalue()
     buffer.seek(0)
@@ -122,9 +128,9 @@ def _drain(buffer: io.StringIO) -> str:
 # PostgreSQL: the server formats the CSV (COPY) with the same cells as the Python path above:
 # the injection guard, ISO timestamps like datetime.isoformat(), '[]' for no tools, true/false,
 # and NULLIF(..., '') so that empty text stays an unquoted empty cell.
+_PG_PREFIXES = ", ".join(f"chr({ord(p)})" for p in _DANGEROUS_PREFIXES)
 _PG_SAFE = (
-    "NULLIF(CASE WHEN left({0}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
-    "THEN '''' || {0} ELSE {0} END, '')"
+    "NULLIF(CASE WHEN left({0}, 1) IN (" + _PG_PREFIXES + ") THEN '''' || {0} ELSE {0} END, '')"
 )
 _PG_TS = "m.created_at AT TIME ZONE 'UTC'"
 _PG_COPY = f"""

@@ -146,3 +146,65 @@ def test_export_abandoned_mid_stream_leaves_the_connection_usable(db_url, tmp_pa
         assert len(_rows(svc.export_csv(user))) == len(rows) + 2
     finally:
         engine.dispose()
+
+
+def test_export_is_byte_identical_on_both_backends(sqlite_template, pg_databases, tmp_path):
+    """PostgreSQL formats the CSV server-side (COPY); it must match the Python path exactly."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    import pa_core
+    from pa_core.db import create_db_engine
+    from pa_core.models import ConversationMessage, ConversationSession
+
+    sqlite_path = tmp_path / "same.db"
+    shutil.copy(sqlite_template, sqlite_path)
+    urls = [f"sqlite:///{sqlite_path}", pg_databases.migrated()]
+    sessions = [
+        ("0b6a4a8e-1d1f-4c3e-9a59-6f2f7a1c0001", None, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("0b6a4a8e-1d1f-4c3e-9a59-6f2f7a1c0002", "=Sum", datetime(2026, 1, 2, 3, 4, 6, 7, UTC)),
+    ]
+    contents = ["line one\r\nline two", 'quote " and, comma', "-5 apples", "émoji 🚀", "@x"]
+    outputs = []
+    for url in urls:
+        engine = create_db_engine(url)
+        try:
+            svc = pa_core.ConversationService(engine)
+            user = svc.ensure_user("+bob")
+            with engine.begin() as conn:
+                for sid, title, when in sessions:
+                    conn.execute(
+                        insert(ConversationSession.__table__).values(
+                            session_id=sid,
+                            user_id=user.id,
+                            title=title,
+                            created_at=when,
+                            last_activity_at=when,
+                        )
+                    )
+                for i, content in enumerate(contents, start=1):
+                    conn.execute(
+                        insert(ConversationMessage.__table__).values(
+                            id=i,
+                            session_id=sessions[i % 2][0],
+                            user_id=user.id,
+                            role="assistant" if i % 2 else "user",
+                            content=content,
+                            tools_used=['calc "x"', "ünï"] if i == 1 else [],
+                            processing_time_ms=i if i % 2 else None,
+                            token_count=10 * i if i == 3 else None,
+                            has_error=i == 5,
+                            error_message="-boom" if i == 5 else None,
+                            created_at=datetime(2026, 1, 2, 3, 4, 10 + i, (i % 2) * 123, UTC),
+                        )
+                    )
+            outputs.append("".join(svc.export_csv(user)))
+        finally:
+            engine.dispose()
+    assert outputs[0] == outputs[1]
+    rows = _rows([outputs[0]])
+    assert len(rows) == 1 + len(contents)
+    assert rows[1][2] == "'+bob" and rows[1][4] == "2026-01-02T03:04:12+00:00"
+    assert {r[1] for r in rows[1:]} == {"", "'=Sum"}

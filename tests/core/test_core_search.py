@@ -102,3 +102,19 @@ def test_fts5_translation():
     assert to_fts5_query("train -milan") == '("train") NOT "milan"'
     assert to_fts5_query("-only") == ""
     assert to_fts5_query('a"b') == '"a b"'
+
+
+def test_search_beyond_the_recent_window(svc, alice, monkeypatch):
+    """Hits older than the recent window come from the full-index fallback, still newest first."""
+    from pa_core import search as search_module
+
+    monkeypatch.setattr(search_module, "RECENT_WINDOW", 3)
+    s = svc.create_session(user=alice, title="Long")
+    old = [svc.add_message(s.session_id, user=alice, content=f"walrus memo {i}") for i in range(2)]
+    for i in range(5):
+        svc.add_message(s.session_id, user=alice, content=f"filler text {i}")
+    recent = svc.add_message(s.session_id, user=alice, content="walrus again")
+    hits = svc.search_messages(alice, "walrus")
+    assert [h.message_id for h in hits] == [recent.id, old[1].id, old[0].id]
+    assert [h.message_id for h in svc.search_messages(alice, "walrus", limit=1)] == [recent.id]
+    assert svc.search_messages(alice, "narwhal") == []
