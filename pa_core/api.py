@@ -149,11 +149,19 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, send)
 
 
-class _BasicScheme(HTTPBasic):
+class _RawAuthorization:
+    """An OpenAPI security scheme that hands over the raw Authorization header; we parse it."""
+
+    async def __call__(self, request: Request) -> str | None:
+        return request.headers.get("Authorization")
+
+
+class _BasicScheme(_RawAuthorization, HTTPBasic):
     """Declares HTTP Basic in OpenAPI; the header is parsed by us (UTF-8, RFC 7617)."""
 
-    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
-        return request.headers.get("Authorization")
+
+class _BearerScheme(_RawAuthorization, HTTPBearer):
+    """Declares bearer API tokens in OpenAPI; the header is parsed by us."""
 
 
 class _State:
@@ -183,13 +191,6 @@ class _State:
                     raise StorageError(f"The database is not available: {exc}") from exc
                 self._service = ConversationService.from_url(url)
         return self._service
-
-
-class _BearerScheme(HTTPBearer):
-    """Declares bearer API tokens in OpenAPI; the header is parsed by us."""
-
-    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
-        return request.headers.get("Authorization")
 
 
 def _parse_bearer(header: str | None) -> str | None:
