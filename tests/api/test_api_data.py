@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import socket
 
 import pytest
 from fastapi.testclient import TestClient
 
 from pa_core import ConversationService
-from pa_core.api import MAX_BODY_BYTES, create_app, decode_cursor, encode_cursor
+from pa_core.api import MAX_BODY_BYTES, APIError, create_app, decode_cursor, encode_cursor
 from pa_core.db import create_db_engine
 from pa_core.validation import MAX_CONTENT_CHARS
 
@@ -129,6 +131,24 @@ def test_cursor_round_trip_and_tamper():
 
     when = datetime(2026, 11, 24, 8, 0, 0, 123456, tzinfo=UTC)
     assert decode_cursor(encode_cursor(when, 42)) == (when, 42)
+
+    def forged(stamp: str, pk: object) -> str:  # encoded exactly as encode_cursor does
+        raw = json.dumps([stamp, pk], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    assert forged(when.isoformat(), 42) == encode_cursor(when, 42)
+    assert decode_cursor(forged(when.isoformat(), 2**63 - 1)) == (when, 2**63 - 1)
+    tampered = [
+        forged("2026-11-24T08:00:00", 42),  # no time zone
+        forged(when.isoformat(), True),  # a boolean id
+        forged(when.isoformat(), -1),
+        forged(when.isoformat(), 2**63),  # beyond BIGINT
+    ]
+    for cursor in tampered:
+        with pytest.raises(APIError) as err:
+            decode_cursor(cursor)
+        assert err.value.status == 422, cursor
+        assert "cursor is not valid" in err.value.detail
 
 
 def _closed_port() -> int:
