@@ -28,6 +28,7 @@ from bench.harness import Row, StatementCounter, measure_group, percentile
 from bench.peers import Floor, make_peers
 from bench.seed import COMMON_WORD, NOW, RARE_WORD, SIZES, Seeded, Size, check_seeded, seed
 from pa_core.db import create_db_engine
+from pa_core.pg_cluster import ThrowawayCluster
 
 DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 MSG = ("Please summarise the budget report for the Q3 planning meeting and list the three "
@@ -45,9 +46,55 @@ def admin_url() -> str:
     return pa_core.config.normalize_url(url)
 
 
+def _reachable(url: str) -> bool:
+    """True when a connection to `url` succeeds."""
+    engine = create_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not usable"
+        return False
+    finally:
+        engine.dispose()
+
+
 @contextlib.contextmanager
-def throwaway_database(backend: str, size: Size):
-    """A new, migrated database of `backend`; dropped (or deleted) afterwards."""
+def postgres_server(log=print):
+    """The admin URL of the PostgreSQL server the run creates its database on.
+
+    BENCH_DATABASE_URL or TEST_DATABASE_URL when set; else the default local server when it
+    answers; else a throwaway cluster (initdb/pg_ctl, as the tests do), stopped at the end.
+    """
+    url = admin_url()
+    if os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL"):
+        yield url
+        return
+    if _reachable(url):
+        yield url
+        return
+    cluster = ThrowawayCluster()
+    if not cluster.available:
+        raise SystemExit(
+            f"PostgreSQL at {url} is not reachable and initdb/pg_ctl are not installed: "
+            "set BENCH_DATABASE_URL or use --backend sqlite"
+        )
+    log(f"PostgreSQL at {url} is not reachable: starting a throwaway cluster in {cluster.dir}")
+    try:
+        url = cluster.start()
+        yield url
+    finally:
+        with contextlib.suppress(Exception):
+            cluster.stop()
+        shutil.rmtree(cluster.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_database(backend: str, size: Size, admin: str | None = None):
+    """A new, migrated database of `backend`; dropped (or deleted) afterwards.
+
+    `admin`: the PostgreSQL admin URL (default: admin_url()).
+    """
     if backend == "sqlite":
         tmp = Path(tempfile.mkdtemp(prefix="pa-bench-"))
         url = f"sqlite:///{tmp / 'bench.db'}"
@@ -57,7 +104,7 @@ def throwaway_database(backend: str, size: Size):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return
-    admin = admin_url()
+    admin = admin or admin_url()
     name = f"pa_bench_{size.name}_{uuid.uuid4().hex[:8]}"
     eng = create_engine(admin, isolation_level="AUTOCOMMIT")
     with eng.connect() as conn:
@@ -466,9 +513,13 @@ def run_backend(
     ui: bool = False,
     pin_cpu: int | None = 0,
     sections: list[str] | None = None,
+    admin: str | None = None,
 ) -> dict[str, Any]:
-    """Seed a throwaway database of `backend` and measure everything; returns the result dict."""
-    with throwaway_database(backend, size) as url:
+    """Seed a throwaway database of `backend` and measure everything; returns the result dict.
+
+    `admin`: the PostgreSQL server's admin URL (default: admin_url()).
+    """
+    with throwaway_database(backend, size, admin) as url:
         eng = create_db_engine(url)
         t0 = time.perf_counter()
         seeded = seed(eng, size)
@@ -499,8 +550,8 @@ def run_backend(
     }
 
 
-def environment() -> dict[str, str]:
-    """Machine and versions, for the report."""
+def environment(admin: str | None = None) -> dict[str, str]:
+    """Machine and versions, for the report (`admin`: the PostgreSQL server, if any)."""
     import psycopg2
     import sqlalchemy
 
@@ -517,7 +568,7 @@ def environment() -> dict[str, str]:
 
             versions[mod] = version(mod.replace("_", "-"))
     with contextlib.suppress(Exception):  # the server may be unreachable; report without it
-        eng = create_engine(admin_url())
+        eng = create_engine(admin or admin_url())
         with eng.connect() as conn:
             versions["postgresql"] = conn.execute(text("SHOW server_version")).scalar_one()
         eng.dispose()
@@ -554,18 +605,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     size = SIZES["quick" if args.quick else args.size]
     backends = args.backend or ["postgresql", "sqlite"]
-    results = {"environment": environment(), "command": "python -m bench " + " ".join(
-        argv if argv is not None else sys.argv[1:]), "runs": []}  # fmt: skip
-    for backend in backends:
-        results["runs"].append(
-            run_backend(
-                backend,
-                size,
-                ui=args.ui,
-                pin_cpu=None if args.no_pin else 0,
-                sections=args.sections.split(",") if args.sections else None,
+    with contextlib.ExitStack() as stack:
+        admin = None
+        if "postgresql" in backends:
+            admin = stack.enter_context(postgres_server())
+        results = {"environment": environment(admin), "command": "python -m bench " + " ".join(
+            argv if argv is not None else sys.argv[1:]), "runs": []}  # fmt: skip
+        for backend in backends:
+            results["runs"].append(
+                run_backend(
+                    backend,
+                    size,
+                    ui=args.ui,
+                    pin_cpu=None if args.no_pin else 0,
+                    sections=args.sections.split(",") if args.sections else None,
+                    admin=admin,
+                )
             )
-        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for run in results["runs"]:
