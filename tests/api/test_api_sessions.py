@@ -49,6 +49,13 @@ def test_new_session_rejects_bad_titles(client, as_alice):
     )
     assert r.status_code == 422
     assert isinstance(r.json()["detail"], str)
+    r = client.post(
+        f"{P}/sessions/new",
+        content=b'{"title": "\xff"}',  # not UTF-8
+        headers={**as_alice, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert "not valid JSON (UTF-8)" in r.json()["detail"]
 
 
 def test_session_list_newest_first_with_cursor_paging(client, svc, as_alice):
