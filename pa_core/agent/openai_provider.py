@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,19 @@ TITLE_TIMEOUT_S = 15.0
 PLACEHOLDER_API_KEY = "not-needed"
 
 
+@functools.lru_cache(maxsize=8)
+def _client(
+    base_url: str | None, api_key: str | None, timeout: float, max_retries: int
+) -> openai.OpenAI:
+    """One SDK client (thread-safe, with its connection pool) per server configuration."""
+    return openai.OpenAI(
+        api_key=api_key or PLACEHOLDER_API_KEY,
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+
+
 @dataclass
 class _ToolCall:
     id: str
@@ -48,21 +62,17 @@ class OpenAIProvider:
         timeout: float = 60.0,
         max_retries: int = 2,
         max_tool_rounds: int = MAX_TOOL_ROUNDS,
-        stream_usage: bool = True,
         client: openai.OpenAI | None = None,
     ):
-        """A provider for `model` at `base_url` (None: OpenAI's API)."""
+        """A provider for `model` at `base_url` (None: OpenAI's API).
+
+        Without `client`, providers with the same server settings share one SDK client (and so
+        its connection pool): building one costs milliseconds and a fresh pool, per instance.
+        """
         self.model = model
-        self.base_url = base_url
         self.timeout = timeout
         self.max_tool_rounds = max_tool_rounds
-        self.stream_usage = stream_usage
-        self.client = client or openai.OpenAI(
-            api_key=api_key or PLACEHOLDER_API_KEY,
-            base_url=base_url or None,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
+        self.client = client or _client(base_url or None, api_key, timeout, max_retries)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIProvider:
@@ -155,9 +165,10 @@ class OpenAIProvider:
         self, request: dict[str, Any], result: TurnResult, calls: list[_ToolCall]
     ) -> Iterator[str]:
         pending: dict[int, _ToolCall] = {}
-        extra = {"stream_options": {"include_usage": True}} if self.stream_usage else {}
         with self._translate():
-            stream = self.client.chat.completions.create(**request, stream=True, **extra)
+            stream = self.client.chat.completions.create(
+                **request, stream=True, stream_options={"include_usage": True}
+            )
             with stream:
                 for chunk in stream:
                     usage = getattr(chunk, "usage", None)

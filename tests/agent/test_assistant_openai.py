@@ -70,6 +70,20 @@ def test_plain_reply_is_sent_and_stored(svc, alice, llm):
     assert svc.get_session(result.session_id, user=alice).title == "Generated title"
 
 
+def test_assistants_with_the_same_settings_share_one_sdk_client(svc, alice, bob, llm):
+    first = make_assistant(svc, alice, llm.url)
+    second = make_assistant(svc, bob, llm.url)
+    assert first.provider is not second.provider
+    assert first.provider.client is second.provider.client  # one connection pool, built once
+    other = make_assistant(svc, alice, llm.url, PA_LLM_MAX_RETRIES=0)
+    assert other.provider.client is not first.provider.client
+    assert other.provider.client.max_retries == 0 and first.provider.client.max_retries == 2
+    llm.push(reply("one"))
+    llm.push(reply("two"))
+    assert first.chat("Hi", session_id=None).content == "one"
+    assert second.chat("Hi", session_id=None).content == "two"
+
+
 def test_user_message_is_stored_before_the_model_is_called(svc, alice, llm):
     sid = svc.create_session(user=alice).session_id
     seen = []
