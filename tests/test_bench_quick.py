@@ -1,13 +1,15 @@
-"""The benchmark harness in quick mode: every table row is produced (no timing assertions)."""
+"""The benchmark harness in quick mode through its CLI: every table row is produced and written
+to JSON and Markdown (no timing assertions)."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 
 import pytest
 
 from bench import report
-from bench.run import run_backend
+from bench.run import main
 from bench.seed import SIZES
 
 QUICK = SIZES["quick"]
@@ -49,9 +51,13 @@ def expected_rows(backend: str) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_quick_run_produces_every_row(backend, pg_server_url, monkeypatch):
+def test_quick_run_produces_every_row(backend, pg_server_url, monkeypatch, tmp_path):
     monkeypatch.setenv("BENCH_DATABASE_URL", pg_server_url)
-    run = run_backend(backend, QUICK, log=lambda _msg: None, pin_cpu=None)
+    argv = ["--quick", "--backend", backend, "--no-pin", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    run = json.loads((tmp_path / f"quick-{backend}.json").read_text())
+    assert run["backend"] == backend and run["size"] == "quick"
+    assert run["command"] == "python -m bench " + " ".join(argv)
     got = {(r["op"], r["impl"]): r for r in run["rows"]}
     missing = expected_rows(backend) - set(got)
     assert not missing, f"rows missing from the report: {sorted(missing)}"
@@ -69,6 +75,14 @@ def test_quick_run_produces_every_row(backend, pg_server_url, monkeypatch):
             assert row["stmts"] is not None and row["stmts"] >= 1, (op, impl)
     if backend == "sqlite":
         assert got[("load whole history (10 messages)", "langchain-postgres")]["note"]
+    # the floor's statements, counted like ours: SQLite's explicit BEGIN IMMEDIATE counts
+    begin = 1 if backend == "sqlite" else 0
+    assert got[("append one message (chat of 20)", "floor: raw INSERT + COMMIT")]["stmts"] == (
+        1 + begin
+    )
+    assert got[("append a turn (user + assistant)", "floor: raw INSERT ×2 + COMMIT")]["stmts"] == (
+        2 + begin
+    )
     cleanup = got[(f"cleanup of {QUICK.old_sessions:,} old sessions", "ours")]
     assert cleanup["extra"]["removed"] == QUICK.old_sessions
     writers = got[(f"{QUICK.writers} concurrent writers × {QUICK.writer_appends} appends", "ours")]
@@ -76,7 +90,8 @@ def test_quick_run_produces_every_row(backend, pg_server_url, monkeypatch):
     export = got[(f"CSV export of {max(QUICK.exports):,} messages", "ours")]
     assert export["extra"]["peak_mb"] > 0 and export["extra"]["rows_per_s"] > 0
 
-    markdown = report.render(run, {"machine": "test"}, "python -m bench --quick")
+    markdown = (tmp_path / f"quick-{backend}.md").read_text()
+    assert markdown == report.render(run, run["environment"], run["command"])
     for target in ("append ≤ 1.5×", "history load ≤ 2×", "last-50 load flat",
                    "session-list page flat", "search p95", "export peak memory flat"):  # fmt: skip
         assert target in markdown
