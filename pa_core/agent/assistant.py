@@ -479,7 +479,9 @@ class PersonalAssistant:
             target = state.aliases.get(sid, sid)
             if sid in state.unsaved_sessions:
                 target = self._adopt(state, sid)
-            stored_ids = self._stored_client_ids(target, len(state.pending))
+                stored_ids: set[str] | None = set()  # a session created just now is empty
+            else:
+                stored_ids = self._stored_client_ids(target, len(state.pending))
             if stored_ids is None:  # the session is gone or not the user's: start a new one
                 target = self._adopt(state, sid)
                 stored_ids = set()

@@ -203,11 +203,22 @@ def test_a_flush_interrupted_after_the_session_was_created_keeps_one_session(out
             raise StorageError("The database is not available: blip")
         return real_add_message(*args, **kwargs)
 
+    real_get_messages = svc.get_messages
+    reads: list[str] = []
+
+    def counted_get_messages(sid, **kwargs):
+        reads.append(sid)
+        return real_get_messages(sid, **kwargs)
+
     monkeypatch.setattr(svc, "add_message", second_write_fails_once)
+    monkeypatch.setattr(svc, "get_messages", counted_get_messages)
     assert assistant.flush_pending() == 1  # session created, first message written, then a blip
+    assert reads == []  # a session created by the flush itself has no client ids to read
     assert len(svc.get_user_sessions(alice)) == 1
     assert assistant.flush_pending() == 0
     assert calls == 3
+    # The second flush checks the real session for what the first one wrote.
+    assert reads == [svc.get_user_sessions(alice)[0].session_id]
     sessions = svc.get_user_sessions(alice)
     assert len(sessions) == 1
     real = sessions[0].session_id
