@@ -92,6 +92,15 @@ class _UserState:
     titles: dict[str, str] = field(default_factory=dict)  # titles waiting for their session
     dropped: int = 0  # messages not kept because the queue was full
 
+    def is_queued(self, sid: str) -> bool:
+        """True when session `sid` has messages waiting (later writes must queue behind them).
+
+        Call with `lock` held. A queued message may still carry the made-up id of its session.
+        """
+        return sid in self.unsaved_sessions or any(
+            self.aliases.get(p.session_id, p.session_id) == sid for p in self.pending
+        )
+
 
 _STATES: dict[tuple[str, int], _UserState] = {}
 _STATES_LOCK = threading.Lock()
@@ -403,7 +412,7 @@ class PersonalAssistant:
     def _set_title(self, sid: str, title: str) -> str | None:
         state = self._state
         with state.lock:
-            if sid in state.unsaved_sessions or any(p.session_id == sid for p in state.pending):
+            if state.is_queued(sid):
                 state.titles[sid] = title
                 return title
         try:
@@ -424,7 +433,7 @@ class PersonalAssistant:
         item = _Pending(sid, role, content, fields, str(uuid.uuid4()))
         with state.lock:
             sid = item.session_id = state.aliases.get(sid, sid)
-            if sid in state.unsaved_sessions or any(p.session_id == sid for p in state.pending):
+            if state.is_queued(sid):
                 self._queue(state, item)
                 return None
         try:

@@ -214,14 +214,16 @@ def test_a_flush_interrupted_after_the_session_was_created_keeps_one_session(out
     monkeypatch.setattr(svc, "get_messages", counted_get_messages)
     assert assistant.flush_pending() == 1  # session created, first message written, then a blip
     assert reads == []  # a session created by the flush itself has no client ids to read
-    assert len(svc.get_user_sessions(alice)) == 1
+    (created,) = svc.get_user_sessions(alice)
+    with assistant._state.lock:  # a new message of that session must queue behind the rest
+        assert assistant._state.is_queued(created.session_id)
     assert assistant.flush_pending() == 0
     assert calls == 3
     # The second flush checks the real session for what the first one wrote.
-    assert reads == [svc.get_user_sessions(alice)[0].session_id]
+    assert reads == [created.session_id]
     sessions = svc.get_user_sessions(alice)
-    assert len(sessions) == 1
-    real = sessions[0].session_id
+    assert [s.session_id for s in sessions] == [created.session_id]
+    real = created.session_id
     assert real != during.session_id
     assert contents(svc, alice, real) == [
         ("user", "What is 6 * 7?"),
