@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from pa_core.agent.context import (
     HISTORY_MAX_CHARS,
     HISTORY_MAX_MESSAGES,
@@ -28,8 +26,10 @@ from pa_core.config import Settings, get_settings
 from pa_core.errors import PAError, SessionNotFound, StorageError
 from pa_core.validation import MAX_CONTENT_CHARS, canonical_session_id, check_content
 
-# Raised by the service (StorageError) or, rarely, by the pool before the service wraps it.
-DB_ERRORS = (StorageError, SQLAlchemyError)
+# "The database is not reachable": the service maps connection failures and pool timeouts to
+# StorageError. Other SQLAlchemy errors (a bad statement, an integrity error) are bugs, not an
+# outage, and are not queued for a retry.
+DB_ERRORS = (StorageError,)
 
 SYSTEM_PROMPT = (
     "You are Personal Assistant, a concise and helpful assistant for internal users. "
