@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -243,6 +244,11 @@ class PersonalAssistant:
         result = TurnResult()
         chunks: list[str] = []
         error: tuple[str, str] | None = None
+        # finish(error) stores the assistant message and sets last_reply (see _finish).
+        finish = functools.partial(
+            self._finish, sid, key, started, chunks, result, text, first_exchange, stream,
+            user_record,
+        )  # fmt: skip
         try:
             for chunk in self.provider.respond(messages, ctx, result, stream=stream):
                 if chunk:
@@ -255,11 +261,7 @@ class PersonalAssistant:
             error = (f"I couldn't complete that: {exc}", f"{tool} failed: {exc}")
         except GeneratorExit:
             # The reader stopped early (e.g. the browser went away): keep what was produced.
-            interrupted = ("The reply was interrupted.", "the reader closed the stream early")
-            self._finish(
-                sid, key, started, chunks, result, text, first_exchange, stream, interrupted,
-                user_record,
-            )  # fmt: skip
+            finish(("The reply was interrupted.", "the reader closed the stream early"))
             raise
         except Exception as exc:  # noqa: BLE001 - boundary: a failed turn is a reply, never a crash
             error = (
@@ -268,16 +270,15 @@ class PersonalAssistant:
             )
         if error is None and not "".join(chunks).strip():
             error = ("The model returned an empty reply.", "empty completion")
-        finish = (sid, key, started, chunks, result, text, first_exchange, stream, error)
         if error is not None:
             notice = ("\n\n" if chunks else "") + f"⚠️ {error[0]}"
             chunks.append(notice)
             try:
                 yield notice
             except GeneratorExit:
-                self._finish(*finish, user_record)  # closed on the notice: still store the turn
+                finish(error)  # closed on the notice: still store the turn
                 raise
-        reply = self._finish(*finish, user_record)
+        reply = finish(error)
         if not reply.saved:
             yield UNSAVED_NOTE
 
@@ -291,8 +292,8 @@ class PersonalAssistant:
         text: str,
         first_exchange: bool,
         stream: bool,
-        error: tuple[str, str] | None,
         user_record: Any,
+        error: tuple[str, str] | None,
     ) -> ChatReply:
         """Store the assistant message, title the session, set `last_reply`."""
         content = "".join(chunks)
