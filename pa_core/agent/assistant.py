@@ -91,7 +91,6 @@ class _UserState:
     unsaved_sessions: set[str] = field(default_factory=set)  # ids made up while the DB was down
     aliases: dict[str, str] = field(default_factory=dict)  # made-up id -> real session id
     titles: dict[str, str] = field(default_factory=dict)  # titles waiting for their session
-    dropped: int = 0  # messages not kept because the queue was full
 
     def is_queued(self, sid: str) -> bool:
         """True when session `sid` has messages waiting (later writes must queue behind them).
@@ -298,7 +297,10 @@ class PersonalAssistant:
         """Store the assistant message, title the session, set `last_reply`."""
         content = "".join(chunks)
         if not content.strip():
-            content = f"⚠️ {error[0]}" if error else "(empty reply)"
+            # Only a reply interrupted before any visible text gets here: a turn that ends normally
+            # appends the error notice, and an empty one is an error ("empty completion").
+            assert error is not None
+            content = f"⚠️ {error[0]}"
         content = content[:MAX_CONTENT_CHARS]
         elapsed_ms = int((time.perf_counter() - started) * 1000)
         metadata: dict[str, Any] = {
@@ -453,7 +455,6 @@ class PersonalAssistant:
     def _queue(self, state: _UserState, item: _Pending) -> None:
         """Keep an unsaved message; past MAX_PENDING_MESSAGES newer ones are not kept."""
         if len(state.pending) >= MAX_PENDING_MESSAGES:
-            state.dropped += 1
             log.error("%d unsaved messages in memory: not keeping more", len(state.pending))
             return
         state.pending.append(item)
