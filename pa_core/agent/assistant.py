@@ -22,7 +22,7 @@ from pa_core.agent.context import (
 )
 from pa_core.agent.offline import OfflineProvider
 from pa_core.agent.providers import Provider, ProviderError, TurnResult, make_provider
-from pa_core.agent.tools import ToolContext, ToolError
+from pa_core.agent.tools import ToolContext, ToolError, one_line
 from pa_core.config import Settings, get_settings
 from pa_core.errors import PAError, SessionNotFound, StorageError
 from pa_core.validation import MAX_CONTENT_CHARS, canonical_session_id, check_content
@@ -409,8 +409,8 @@ class PersonalAssistant:
             except ProviderError:
                 made = None
             if made and made.strip():
-                return _shorten(made.strip().strip("\"'“”"), TITLE_CHARS)
-        return _shorten(first_message, TITLE_CHARS)
+                return one_line(made.strip().strip("\"'“”"), TITLE_CHARS)
+        return one_line(first_message, TITLE_CHARS)
 
     def _set_title(self, sid: str, title: str) -> str | None:
         state = self._state
@@ -535,14 +535,3 @@ class PersonalAssistant:
             for r in records
             if isinstance(r.message_metadata, dict)
         }
-
-
-def _shorten(text: str, width: int) -> str:
-    """One line of at most `width` characters, cut at a word boundary."""
-    text = " ".join(text.split())
-    if len(text) <= width:
-        return text
-    cut = text[: width - 1]
-    if " " in cut[width // 2 :]:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,.;:") + "…"

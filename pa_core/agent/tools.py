@@ -380,16 +380,23 @@ def _run_session_stats(ctx: ToolContext, args: dict[str, Any]) -> str:
         lines.append(f"Tokens reported: {tokens:,}.")
     if times:
         lines.append(f"Average reply time: {sum(times) / len(times):,.0f} ms.")
-    topics = [_one_line(m["content"], 80) for m in user_msgs[-5:]]
+    topics = [one_line(m["content"], 80) for m in user_msgs[-5:]]
     if topics:
         lines.append("Your recent questions: " + "; ".join(f"“{t}”" for t in topics) + ".")
     lines.append(f"(Source: {source}.)")
     return "\n".join(lines)
 
 
-def _one_line(text: str, width: int) -> str:
+def one_line(text: str, width: int) -> str:
+    """One line of at most `width` characters, cut at a word boundary when there is one in the
+    second half (titles, quoted questions)."""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if " " in cut[width // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,.;:") + "…"
 
 
 TOOLS: dict[str, Tool] = {

@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 
 from pa_core.agent.context import ContextCache, build_context
 from pa_core.agent.offline import extract_expression, plan_tools
-from pa_core.agent.tools import ToolError, evaluate, format_number, resolve_timezone
+from pa_core.agent.tools import (
+    ToolError,
+    evaluate,
+    format_number,
+    one_line,
+    resolve_timezone,
+)
 
 
 @pytest.mark.parametrize(
@@ -148,3 +154,12 @@ def test_cache_is_bounded_and_least_recently_used_goes_first():
     cache.put(("db", 1, "s4"), [], 0)  # s2 is now the least recently used
     assert cache.get(("db", 1, "s2"), None) is None
     assert cache.get(("db", 1, "s1"), 9) is None  # stale: another writer added a message
+
+
+def test_one_line_cuts_at_a_word_boundary():
+    assert one_line("  short\n text ", 60) == "short text"
+    assert one_line("What is 40 + 2? I need this for the quarterly planning", 30) == (
+        "What is 40 + 2? I need this…"
+    )
+    assert one_line("x" * 100, 10) == "x" * 9 + "…"  # no space in the second half: a hard cut
+    assert all(len(one_line("word " * 40, w)) <= w for w in range(2, 80))
