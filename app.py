@@ -19,11 +19,15 @@ from pa_core import PAError, auth  # noqa: E402
 from pages import common  # noqa: E402
 
 COOKIE_WAIT_S = 2.0  # longest wait for the cookie component before drawing the login form
-SIGN_IN_WAIT_S = 1.0  # time for the browser to store (or delete) the login cookie
+COOKIE_WRITE_WAIT_S = 5.0  # longest wait for the browser to store (or delete) the login cookie
+COOKIE_POLL_S = 0.25
 REQUESTED_KEY = "pa_requested_query"
 FIRST_RUN_KEY = "pa_first_run_at"
 FLASH_KEY = "pa_flash"
 COOKIE_COMPONENT_KEY = "init"  # the key streamlit-authenticator's CookieManager uses
+# A pending cookie write: ("set" | "delete", started). The action is also the key under which
+# the CookieManager component reports (True) once the browser has run it.
+COOKIE_PENDING_KEY = "pa_cookie_pending"
 
 
 def main() -> None:
@@ -46,6 +50,9 @@ def main() -> None:
         return
 
     pages = common.app_pages()
+    if COOKIE_PENDING_KEY in st.session_state:
+        st.navigation(pages, position="hidden")
+        _finish_cookie_write(_authenticator(config, cookie_key))
     if not _authenticated(config, cookie_key):
         # Keep every page registered (hidden) so a refresh keeps its path and query params.
         st.navigation(pages, position="hidden")
@@ -144,11 +151,38 @@ def _login_from_cookie(config: dict, cookie_key: str) -> None:
 
 
 def _logout(authenticator: stauth.Authenticate) -> None:
-    """Log out and delete the login cookie in the browser, then show the login form."""
-    authenticator.logout(location="unrendered")  # mounts the component that deletes the cookie
+    """Log out, then delete the login cookie in the browser before showing the login form."""
+    authenticator.logout(location="unrendered")
     st.session_state.pop(common.USER_KEY, None)
-    with st.spinner("Signing out…"):
-        time.sleep(SIGN_IN_WAIT_S)  # let the browser run the cookie deletion before the rerun
+    _start_cookie_write("delete")
+
+
+def _start_cookie_write(action: str) -> None:
+    """Rerun into _finish_cookie_write, which keeps the cookie component up until it reports."""
+    st.session_state.pop(action, None)  # a report left from an earlier write does not count
+    st.session_state[COOKIE_PENDING_KEY] = (action, time.monotonic())
+    st.rerun()
+
+
+def _finish_cookie_write(authenticator: stauth.Authenticate) -> None:
+    """Render the set/delete cookie component on every run until the browser reports it done.
+
+    The component only acts once its iframe has loaded; a rerun that drops it earlier would
+    leave the cookie as it was (a logout undone by the next reload). Each run draws the same
+    elements, so the iframe survives the polling reruns; the wait is bounded for browsers that
+    never run it.
+    """
+    action, started = st.session_state[COOKIE_PENDING_KEY]
+    st.title("Personal Assistant")
+    st.caption("Signing in…" if action == "set" else "Signing out…")
+    if action == "set":
+        authenticator.cookie_controller.set_cookie()
+    else:
+        authenticator.cookie_controller.delete_cookie()
+    if not st.session_state.get(action) and time.monotonic() - started < COOKIE_WRITE_WAIT_S:
+        time.sleep(COOKIE_POLL_S)
+        st.rerun()
+    del st.session_state[COOKIE_PENDING_KEY]
     st.rerun()
 
 
@@ -196,11 +230,8 @@ def _login_form(authenticator: stauth.Authenticate) -> None:
         return
     status = st.session_state.get("authentication_status")
     if status:
-        # The cookie component just rendered stores the login cookie in the browser; give it a
-        # moment (it reruns the script itself once done) before the pages replace this form.
-        with st.spinner("Signing in…"):
-            time.sleep(SIGN_IN_WAIT_S)
-        st.rerun()
+        # Keep the cookie component up until the browser has stored the login cookie.
+        _start_cookie_write("set")
     elif status is False:
         st.error("Username or password is incorrect.")
     else:
