@@ -11,7 +11,7 @@ import io
 import os
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,9 @@ SETUP_CODE_FILE = "setup_code"
 PAGE_SIZE_MESSAGES = 50
 PAGE_SIZE_SESSIONS = 20
 UNTITLED = "New chat"
-_MD_IMAGE = re.compile(r"!(?=\[[^\]\n]*\][(\[])")
+# Every `![` not already escaped (an even run of backslashes before it) gets a backslash.
+_MD_IMAGE = re.compile(r"(?<!\\)((?:\\\\)*)!(?=\[)")
+_STREAM_TAIL = re.compile(r"\\*!?\Z")  # what a later chunk could turn into an unescaped `![`
 LAZY_EXPORT_MAX = 5_000  # larger CSV exports are prepared first, with a progress bar
 
 
@@ -200,4 +202,20 @@ def _round(value: float | None) -> float | None:
 
 def no_remote_images(text: str) -> str:
     """Markdown with `![alt](url)` images turned into plain links, so no URL loads unasked."""
-    return _MD_IMAGE.sub(r"\\!", text)
+    return _MD_IMAGE.sub(r"\1\\!", text)
+
+
+def no_remote_images_stream(chunks: Iterable[str]) -> Iterator[str]:
+    """no_remote_images over a stream of chunks: an `![` split across chunks is caught too.
+
+    A chunk's trailing backslashes and `!` are held back and put before the next chunk.
+    """
+    held = ""
+    for chunk in chunks:
+        text = held + chunk
+        held = _STREAM_TAIL.search(text).group()
+        text = text[: len(text) - len(held)]
+        if text:
+            yield no_remote_images(text)
+    if held:
+        yield held

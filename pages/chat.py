@@ -164,7 +164,7 @@ if prompt:
         st.markdown(ui_support.no_remote_images(prompt))
     with st.chat_message("assistant"):
         try:
-            st.write_stream(map(ui_support.no_remote_images, bot.stream(prompt, session_id=sid)))
+            st.write_stream(ui_support.no_remote_images_stream(bot.stream(prompt, session_id=sid)))
         except PAError as exc:
             common.show_error(exc, "The message was not sent")
             st.stop()

@@ -104,3 +104,22 @@ def test_no_remote_images_turns_images_into_links():
     out = ui_support.no_remote_images(text)
     assert "![" not in out.replace("\\![", "")
     assert out.count("\\![") == 2 and "[ok](http://a.example)" in out and "!e" in out
+
+
+def test_no_remote_images_escapes_every_unescaped_image_opener():
+    assert ui_support.no_remote_images("![a](u) ![b][r] ![c]") == "\\![a](u) \\![b][r] \\![c]"
+    # An escaped backslash before `![` must not swallow the escape added for the image.
+    assert ui_support.no_remote_images("\\\\![x](u)") == "\\\\\\![x](u)"
+    assert ui_support.no_remote_images("\\![x](u)") == "\\![x](u)"  # already escaped
+
+
+def test_no_remote_images_stream_catches_images_split_across_chunks():
+    stream = ui_support.no_remote_images_stream(["![", "pixel", "](", "http://t/p.gif", ")"])
+    assert "".join(stream) == "\\![pixel](http://t/p.gif)"
+    for chunks in (["a!", "[x](u)"], ["a\\", "\\", "!", "[x](u)"], ["a!", "!", "[x](u) b!"]):
+        joined = "".join(chunks)
+        assert "".join(ui_support.no_remote_images_stream(chunks)) == (
+            ui_support.no_remote_images(joined)
+        ), chunks
+    assert list(ui_support.no_remote_images_stream(["hi ", "there!"])) == ["hi ", "there", "!"]
+    assert list(ui_support.no_remote_images_stream([])) == []
