@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pa_core.agent.context import (
+    HISTORY_LOAD_MARGIN,
     HISTORY_MAX_CHARS,
     HISTORY_MAX_MESSAGES,
     ContextCache,
@@ -151,6 +152,7 @@ class PersonalAssistant:
                 "set: OpenAI's API will refuse the requests."
             )
         self.cache = cache if cache is not None else _SHARED_CACHE
+        self.cache.hold_at_least(history_messages + HISTORY_LOAD_MARGIN)  # what a miss loads
         self.history_messages = history_messages
         self.history_chars = history_chars
         self.system_prompt = system_prompt
@@ -393,7 +395,7 @@ class PersonalAssistant:
             return cached
         try:
             records = self.service.get_messages(
-                sid, user=self.user, limit=self.history_messages + 10
+                sid, user=self.user, limit=self.history_messages + HISTORY_LOAD_MARGIN
             )
         except DB_ERRORS:
             return self.cache.get(key, None) or []

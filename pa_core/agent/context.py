@@ -13,7 +13,11 @@ from typing import Any
 # assistant replies (has_error) are left out: they are not something the model said.
 HISTORY_MAX_MESSAGES = 40
 HISTORY_MAX_CHARS = 32_000
+# A cache miss loads the last history_messages + HISTORY_LOAD_MARGIN messages (the margin leaves
+# room for failed replies, which are not sent); the cache keeps no more than that per session.
+HISTORY_LOAD_MARGIN = 10
 CACHE_MAX_SESSIONS = 256
+CACHE_MAX_MESSAGES = HISTORY_MAX_MESSAGES + HISTORY_LOAD_MARGIN
 
 
 @dataclass
@@ -27,7 +31,9 @@ class CachedContext:
 class ContextCache:
     """A thread-safe LRU map (user id, session id) -> CachedContext, at most `max_sessions`."""
 
-    def __init__(self, max_sessions: int = CACHE_MAX_SESSIONS, max_messages: int = 200):
+    def __init__(
+        self, max_sessions: int = CACHE_MAX_SESSIONS, max_messages: int = CACHE_MAX_MESSAGES
+    ):
         """An empty cache holding at most `max_sessions` sessions of `max_messages` each."""
         self.max_sessions = max_sessions
         self.max_messages = max_messages
@@ -35,6 +41,11 @@ class ContextCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    def hold_at_least(self, max_messages: int) -> None:
+        """Keep at least `max_messages` per session from now on (never lowers the bound)."""
+        with self._lock:
+            self.max_messages = max(self.max_messages, max_messages)
 
     def __len__(self) -> int:
         return len(self._data)

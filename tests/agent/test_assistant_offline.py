@@ -201,6 +201,14 @@ def test_history_budget_limits_what_is_sent(svc, alice):
     assert [m["content"] for m in small.provider.seen[-1]] == ["What is 5 + 5?"]
 
 
+def test_a_larger_history_budget_raises_the_cache_bound(svc, alice):
+    cache = ContextCache()
+    make(svc, alice, cache=cache)
+    assert cache.max_messages == 50
+    make(svc, alice, cache=cache, history_messages=100)
+    assert cache.max_messages == 110  # everything a cache miss of that assistant loads
+
+
 def test_bad_input_raises_validation_error(svc, alice):
     with pytest.raises(pa_core.ValidationError):
         make(svc, alice).chat("   ")

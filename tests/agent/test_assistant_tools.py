@@ -156,6 +156,16 @@ def test_cache_is_bounded_and_least_recently_used_goes_first():
     assert cache.get(("db", 1, "s1"), 9) is None  # stale: another writer added a message
 
 
+def test_cache_keeps_what_a_cache_miss_loads():
+    cache = ContextCache()
+    assert cache.max_messages == 50  # HISTORY_MAX_MESSAGES + 10: the get_messages limit
+    cache.put(("db", 1, "s"), history(80), 80)
+    assert cache.get(("db", 1, "s"), 80) == history(80)[-50:]
+    cache.hold_at_least(110)
+    cache.hold_at_least(20)  # never lowers the bound
+    assert cache.max_messages == 110
+
+
 def test_one_line_cuts_at_a_word_boundary():
     assert one_line("  short\n text ", 60) == "short text"
     assert one_line("What is 40 + 2? I need this for the quarterly planning", 30) == (
