@@ -51,19 +51,10 @@ def current_session() -> tuple[pa_core.SessionRecord, str | None]:
 
 
 def load_messages(session: pa_core.SessionRecord) -> list[pa_core.MessageRecord]:
-    """The last 50 messages plus the earlier pages asked for, each one keyset page."""
-    size = ui_support.PAGE_SIZE_MESSAGES
-    messages = svc.get_messages(session.session_id, user=user, limit=size)
-    for _ in range(st.session_state.get(OLDER_KEY, {}).get(session.session_id, 0)):
-        if not messages or len(messages) >= session.message_count:
-            break
-        older = svc.get_messages(
-            session.session_id, user=user, limit=size, before_id=messages[0].id
-        )
-        if not older:
-            break
-        messages = older + messages
-    return messages
+    """The last 50 messages plus the earlier pages asked for, in one query."""
+    pages = st.session_state.get(OLDER_KEY, {}).get(session.session_id, 0)
+    limit = ui_support.PAGE_SIZE_MESSAGES * (1 + pages)
+    return svc.get_messages(session.session_id, user=user, limit=limit)
 
 
 def show_earlier(sid: str) -> None:
