@@ -11,7 +11,7 @@ CURSORS_KEY = "pa_sessions_cursors"  # keyset cursors: last record of each previ
 SELECTED_KEY = "pa_sessions_selected"  # session ids ticked for export
 RENAMING_KEY = "pa_sessions_renaming"
 DELETING_KEY = "pa_sessions_deleting"
-EXPORT_KEY = "pa_sessions_export"  # prepared large export: (selection, bytes)
+EXPORT_KEY = "pa_sessions_export"  # prepared large export: ((selection, total), bytes)
 CHAT_PAGE = "pages/chat.py"
 
 svc = common.service()
@@ -68,7 +68,7 @@ def export_section() -> None:
         st.caption(f"{total:,} message(s)")
         return
     prepared = st.session_state.get(EXPORT_KEY)
-    if prepared and prepared[0] == chosen:
+    if prepared and prepared[0] == (chosen, total):  # stale once messages were added
         st.download_button(
             label, data=prepared[1], file_name=name, mime="text/csv", key="pa-sessions-csv"
         )
@@ -83,7 +83,7 @@ def export_section() -> None:
             bar.progress(min(done / total, 1.0), text=f"Exporting… {done:,} / {total:,}")
 
         data = ui_support.chunks_to_bytes(svc.export_csv(user, chosen or None, progress=advance))
-        st.session_state[EXPORT_KEY] = (chosen, data)
+        st.session_state[EXPORT_KEY] = ((chosen, total), data)
         st.rerun()
 
 

@@ -124,7 +124,7 @@ def test_export_button_counts_all_or_selected(app_env):
 def test_large_export_is_prepared_with_progress(app_env, monkeypatch):
     from pa_core import ui_support
 
-    _seed(app_env, 2, messages=4)
+    made = _seed(app_env, 2, messages=4)
     monkeypatch.setattr(ui_support, "LAZY_EXPORT_MAX", 5)
     at = app_env.page("sessions")
     assert not at.download_button
@@ -133,6 +133,11 @@ def test_large_export_is_prepared_with_progress(app_env, monkeypatch):
     prepare.click().run()
     assert_no_exception(at)
     assert [b.label for b in at.download_button] == ["Download CSV (all sessions)"]
+    # A message added after preparing makes the prepared file stale: prepare again.
+    app_env.svc.add_message(made[0].session_id, user=app_env.alice, content="later")
+    at.run()
+    assert not at.download_button
+    assert at.button(key="pa-sessions-prepare").label == "Prepare CSV of 9 messages"
 
 
 def test_empty_state(app_env):
