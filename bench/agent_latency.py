@@ -25,33 +25,22 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "agent")]
 
 import pa_core  # noqa: E402
+from bench.harness import StatementCounter, percentile  # noqa: E402
 from pa_core.agent import ContextCache, PersonalAssistant  # noqa: E402
 from pa_core.config import Settings  # noqa: E402
 from pa_core.db import create_db_engine  # noqa: E402
 
 
-class Counter:
-    def __init__(self, engine):
-        self.n = 0
-        event.listen(engine, "before_cursor_execute", self._hit)
-
-    def _hit(self, *_a):
-        self.n += 1
-
-
-def summarize(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-
-
-def interleaved(ops: dict[str, Callable[[int], object]], turns: int, counter: Counter, warmup=20):
+def interleaved(
+    ops: dict[str, Callable[[int], object]], turns: int, counter: StatementCounter, warmup=20
+):
     """Run the operations round-robin (same noise for each); ms samples and statements per op."""
     for i in range(warmup):
         for fn in ops.values():
@@ -60,17 +49,18 @@ def interleaved(ops: dict[str, Callable[[int], object]], turns: int, counter: Co
     stmts = dict.fromkeys(ops, 0)
     for i in range(turns):
         for name, fn in ops.items():
-            before = counter.n
+            before = counter.count
             t0 = time.perf_counter()
             fn(i)
             samples[name].append((time.perf_counter() - t0) * 1000)
-            stmts[name] += counter.n - before
+            stmts[name] += counter.count - before
     return samples, {name: n / turns for name, n in stmts.items()}
 
 
 def bench_backend(name: str, url: str, turns: int) -> list[tuple]:
     engine = create_db_engine(url)
-    counter = Counter(engine)
+    counter = StatementCounter()
+    counter.watch(engine)
     svc = pa_core.ConversationService(engine)
     user = svc.ensure_user(f"bench-{uuid.uuid4().hex[:6]}")
     offline = Settings(PA_LLM_PROVIDER="offline")
@@ -162,7 +152,9 @@ def bench_backend(name: str, url: str, turns: int) -> list[tuple]:
         diff = None
         if op.startswith("agent") and "openai" not in op:
             diff = statistics.median(v - b for v, b in zip(values, base, strict=True))
-        rows.append((name, op, *summarize(values), stmts[op], diff))
+        rows.append(
+            (name, op, statistics.median(values), percentile(values, 0.95), stmts[op], diff)
+        )
     return rows
 
 
