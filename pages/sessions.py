@@ -208,15 +208,15 @@ st.divider()
 
 size = ui_support.PAGE_SIZE_SESSIONS
 try:
-    rows = svc.get_user_sessions(user, limit=size + 1, before=cursors[-1])
+    # A chat opened but never used (no message, no title) is not worth a row; left out in SQL,
+    # so every page is full.
+    rows = svc.get_user_sessions(user, limit=size + 1, before=cursors[-1], include_empty=False)
 except PAError as exc:
     common.show_error(exc, "The sessions could not be loaded")
     st.stop()
 has_next = len(rows) > size
 rows = rows[:size]
-cursor = rows[-1] if rows else None  # keyset cursor: the last row fetched, shown or not
-# A chat opened but never used (no message, no title) is not worth a row.
-rows = [r for r in rows if r.message_count or r.title]
+cursor = rows[-1] if rows else None  # keyset cursor: the last row shown
 
 with st.container(horizontal=True, vertical_alignment="center"):
     export_section()
