@@ -5,23 +5,23 @@ from __future__ import annotations
 import os
 
 import streamlit as st
+from pydantic import AliasChoices
 
 import pa_core
 from pa_core import ConversationService, Settings, UserRecord
 
-SETTING_NAMES = (
-    "PA_DATABASE_URL",
-    "DATABASE_URL",
-    "PA_AUTH_CONFIG",
-    "PA_COOKIE_KEY",
-    "PA_LLM_PROVIDER",
-    "PA_LLM_BASE_URL",
-    "PA_LLM_API_KEY",
-    "PA_LLM_MODEL",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "PA_SESSION_RETENTION_DAYS",
-)
+
+def setting_names() -> tuple[str, ...]:
+    """Every environment name a Settings field reads (all choices of an AliasChoices)."""
+    names: list[str] = []
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias or field]
+        names.extend(c.upper() for c in choices if isinstance(c, str))
+    return tuple(dict.fromkeys(names))
+
+
+SETTING_NAMES = setting_names()
 USER_KEY = "pa_user"
 
 
