@@ -78,11 +78,7 @@ row2[3].metric("Tokens", f"{metrics.total_tokens:,}")
 
 if metrics.messages:
     days = pd.date_range(start, end, freq="D")
-    daily = pd.DataFrame(ui_support.daily_rows(metrics))
-    if daily.empty:
-        daily = pd.DataFrame(
-            columns=["day", "sessions", "messages", "errors", "processing_time_mean_ms"]
-        )
+    daily = pd.DataFrame(ui_support.daily_rows(metrics))  # messages, so at least one day
     daily["day"] = pd.to_datetime(daily["day"])
     daily = daily.set_index("day").reindex(days)
     counts = daily[["sessions", "messages", "errors"]].fillna(0).astype("int64")
