@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pa_core.export import safe_cell
-from pa_core.records import MessageRecord, SessionMetrics, SessionRecord
+from pa_core.records import MessageRecord, SessionMetrics
 
 SETUP_CODE_FILE = "setup_code"
 PAGE_SIZE_MESSAGES = 50
@@ -99,13 +99,8 @@ def format_timestamp(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def session_title(session: SessionRecord | None) -> str:
-    """The session's title, or 'New chat' when it has none."""
-    return (session.title if session is not None and session.title else None) or UNTITLED
-
-
-def session_title_text(title: str | None) -> str:
-    """A title string, or 'New chat' when empty."""
+def session_title(title: str | None) -> str:
+    """A session's title, or 'New chat' when it has none."""
     return title or UNTITLED
 
 
@@ -146,17 +141,8 @@ def summary_rows(metrics: SessionMetrics) -> list[tuple[str, Any]]:
 
 
 def daily_rows(metrics: SessionMetrics) -> list[dict[str, Any]]:
-    """One dict per day: day, sessions, messages, errors, mean processing time."""
-    return [
-        {
-            "day": d.day,
-            "sessions": d.sessions,
-            "messages": d.messages,
-            "errors": d.errors,
-            "processing_time_mean_ms": _round(d.processing_time_mean_ms),
-        }
-        for d in metrics.daily
-    ]
+    """One dict per day: day, sessions, messages, errors, mean processing time (as computed)."""
+    return [d._asdict() for d in metrics.daily]
 
 
 def metrics_csv(metrics: SessionMetrics, *, scope: str) -> str:

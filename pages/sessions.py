@@ -106,7 +106,7 @@ def search_section() -> None:
             text_col, open_col = st.columns([8, 1], vertical_alignment="center")
             with text_col:
                 st.markdown(
-                    f"**{_md(ui_support.session_title_text(hit.session_title))}** · "
+                    f"**{_md(ui_support.session_title(hit.session_title))}** · "
                     f"{hit.role} · {ui_support.format_timestamp(hit.created_at)}"
                 )
                 st.markdown(ui_support.no_remote_images(hit.snippet))
@@ -130,7 +130,7 @@ def session_row(session: SessionRecord) -> None:
                 label_visibility="collapsed",
             )
         with info:
-            st.markdown(f"**{_md(ui_support.session_title(session))}**")
+            st.markdown(f"**{_md(ui_support.session_title(session.title))}**")
             st.caption(
                 f"created {ui_support.format_timestamp(session.created_at)} · "
                 f"last activity {ui_support.format_timestamp(session.last_activity_at)} · "
@@ -175,7 +175,7 @@ def rename_form(session: SessionRecord) -> None:
 def delete_confirmation(session: SessionRecord) -> None:
     """Ask before deleting a session and all its messages for good."""
     st.warning(
-        f"Delete **{_md(ui_support.session_title(session))}** and its "
+        f"Delete **{_md(ui_support.session_title(session.title))}** and its "
         f"{session.message_count:,} message(s)? This cannot be undone."
     )
     yes, no = st.columns(2)

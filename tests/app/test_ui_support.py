@@ -67,7 +67,8 @@ def test_message_caption():
 
 def test_titles():
     assert ui_support.session_title(None) == "New chat"
-    assert ui_support.session_title_text("") == "New chat"
+    assert ui_support.session_title("") == "New chat"
+    assert ui_support.session_title("Trip") == "Trip"
 
 
 def test_date_range_bounds_are_half_open_utc_days():
