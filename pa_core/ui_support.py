@@ -104,6 +104,13 @@ def session_title(title: str | None) -> str:
     return title or UNTITLED
 
 
+def md_text(text: str) -> str:
+    """Text shown literally inside markdown (every formatting character escaped)."""
+    for ch in "\\`*_{}[]()#+-.!|<>~":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
 def csv_file_name(prefix: str, *, now: datetime | None = None) -> str:
     """'prefix-20261124-0815.csv'."""
     now = now or datetime.now(UTC)

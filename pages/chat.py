@@ -89,7 +89,7 @@ except PAError as exc:
     st.stop()
 sid = session.session_id
 
-st.subheader(ui_support.session_title(session.title))
+st.subheader(ui_support.md_text(ui_support.session_title(session.title)))
 with st.container(horizontal=True, vertical_alignment="center"):
     st.button("New chat", icon=":material/add:", on_click=start_new_chat, key="pa-new-chat")
     st.download_button(

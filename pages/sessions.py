@@ -106,7 +106,7 @@ def search_section() -> None:
             text_col, open_col = st.columns([8, 1], vertical_alignment="center")
             with text_col:
                 st.markdown(
-                    f"**{_md(ui_support.session_title(hit.session_title))}** · "
+                    f"**{ui_support.md_text(ui_support.session_title(hit.session_title))}** · "
                     f"{hit.role} · {ui_support.format_timestamp(hit.created_at)}"
                 )
                 st.markdown(ui_support.no_remote_images(hit.snippet))
@@ -130,7 +130,7 @@ def session_row(session: SessionRecord) -> None:
                 label_visibility="collapsed",
             )
         with info:
-            st.markdown(f"**{_md(ui_support.session_title(session.title))}**")
+            st.markdown(f"**{ui_support.md_text(ui_support.session_title(session.title))}**")
             st.caption(
                 f"created {ui_support.format_timestamp(session.created_at)} · "
                 f"last activity {ui_support.format_timestamp(session.last_activity_at)} · "
@@ -175,7 +175,7 @@ def rename_form(session: SessionRecord) -> None:
 def delete_confirmation(session: SessionRecord) -> None:
     """Ask before deleting a session and all its messages for good."""
     st.warning(
-        f"Delete **{_md(ui_support.session_title(session.title))}** and its "
+        f"Delete **{ui_support.md_text(ui_support.session_title(session.title))}** and its "
         f"{session.message_count:,} message(s)? This cannot be undone."
     )
     yes, no = st.columns(2)
@@ -193,13 +193,6 @@ def delete_confirmation(session: SessionRecord) -> None:
     if no.button("Cancel", key=f"pa-del-no-{session.session_id}"):
         st.session_state.pop(DELETING_KEY, None)
         st.rerun()
-
-
-def _md(text: str) -> str:
-    """Text safe inside markdown emphasis (no formatting characters interpreted)."""
-    for ch in "\\`*_{}[]()#+-.!|<>~":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 st.title("Sessions")

@@ -112,6 +112,10 @@ def test_markdown_images_do_not_load_remote_urls(app_env):
     assert_no_exception(at)
     [shown] = [m for m in at.markdown if "tracker.example" in m.value]
     assert "\\![pixel](http://tracker.example/p.gif)" in shown.value
+    # The title is markdown too (st.subheader): shown literally, no image.
+    svc.rename_session(s.session_id, user=alice, title="![t](http://tracker.example/t.gif)")
+    at.run()
+    assert [x.value for x in at.subheader] == ["\\!\\[t\\]\\(http://tracker\\.example/t\\.gif\\)"]
 
 
 def test_error_messages_look_like_errors(app_env):

@@ -69,6 +69,7 @@ def test_titles():
     assert ui_support.session_title(None) == "New chat"
     assert ui_support.session_title("") == "New chat"
     assert ui_support.session_title("Trip") == "Trip"
+    assert ui_support.md_text("**a** ![x](u) <b>") == "\\*\\*a\\*\\* \\!\\[x\\]\\(u\\) \\<b\\>"
 
 
 def test_date_range_bounds_are_half_open_utc_days():
