@@ -15,7 +15,7 @@ import streamlit as st  # noqa: E402
 import streamlit_authenticator as stauth  # noqa: E402
 from streamlit_authenticator.utilities import Hasher, LoginError  # noqa: E402
 
-from pa_core import PAError, auth  # noqa: E402
+from pa_core import ConversationService, PAError, auth  # noqa: E402
 from pages import common  # noqa: E402
 
 COOKIE_WAIT_S = 2.0  # longest wait for the cookie component before drawing the login form
@@ -37,10 +37,10 @@ def main() -> None:
     # Remember what the browser asked for before login can touch the URL (authenticator #179).
     if REQUESTED_KEY not in st.session_state:
         st.session_state[REQUESTED_KEY] = st.query_params.to_dict()
-    settings = common.settings()
+    settings = common.load_settings()  # once per run; pages get it from common.settings()
     try:
-        common.service()
-        config = auth.load_auth_config(settings.auth_config)
+        svc = common.service(settings)
+        config = common.auth_config(settings.auth_config)
         cookie_key = auth.resolve_cookie_key(settings, config)
     except PAError as exc:
         st.error(f"The app cannot start: {exc}", icon=":material/error:")
@@ -58,7 +58,7 @@ def main() -> None:
         st.navigation(pages, position="hidden")
         _login_form(_authenticator(config, cookie_key))
         return
-    user = _ensure_user(config)
+    user = _ensure_user(svc, config)
     nav = st.navigation(pages)
     _restore_requested_query()
     with st.sidebar:
@@ -186,14 +186,14 @@ def _finish_cookie_write(authenticator: stauth.Authenticate) -> None:
     st.rerun()
 
 
-def _ensure_user(config: dict):
+def _ensure_user(svc: ConversationService, config: dict):
     """The user row for the logged-in name, created or updated once per browser session."""
     name = _config_name(config, st.session_state["username"])
     user = st.session_state.get(common.USER_KEY)
     if user is None or user.username != name:
         profile = auth.user_profile(config, name)
         try:
-            user = common.service().ensure_user(name, **profile)
+            user = svc.ensure_user(name, **profile)
         except PAError as exc:
             st.error(f"Could not open your account: {exc}", icon=":material/error:")
             st.stop()

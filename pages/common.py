@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import streamlit as st
 from pydantic import AliasChoices
 
 import pa_core
-from pa_core import ConversationService, Settings, UserRecord
+from pa_core import ConversationService, Settings, UserRecord, auth
 
 
 def setting_names() -> tuple[str, ...]:
@@ -23,6 +24,7 @@ def setting_names() -> tuple[str, ...]:
 
 SETTING_NAMES = setting_names()
 USER_KEY = "pa_user"
+SETTINGS_KEY = "pa_settings"  # this run's Settings, set by app.py
 
 
 def copy_secrets_to_env() -> None:
@@ -39,9 +41,30 @@ def copy_secrets_to_env() -> None:
             os.environ[name] = str(value)
 
 
+def load_settings() -> Settings:
+    """Settings read from the environment; app.py calls this once at the start of every run."""
+    st.session_state[SETTINGS_KEY] = loaded = pa_core.get_settings()
+    return loaded
+
+
 def settings() -> Settings:
-    """Settings read from the environment (cheap; read on every run so tests can change them)."""
-    return pa_core.get_settings()
+    """This run's settings (read by app.py at its start; read here if a page runs alone)."""
+    return st.session_state.get(SETTINGS_KEY) or load_settings()
+
+
+def auth_config(path: Path | str) -> dict:
+    """The auth YAML, parsed again only when its modification time or size changed."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return auth.load_auth_config(path)
+    return _auth_config(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _auth_config(path: str, mtime_ns: int, size: int) -> dict:
+    """load_auth_config, cached by (path, mtime, size); each caller gets its own copy."""
+    return auth.load_auth_config(path)
 
 
 @st.cache_resource(show_spinner="Preparing the database…")
@@ -51,9 +74,9 @@ def get_service(url: str) -> ConversationService:
     return ConversationService.from_url(url)
 
 
-def service() -> ConversationService:
+def service(run_settings: Settings | None = None) -> ConversationService:
     """The service for the configured database."""
-    return get_service(settings().resolved_database_url)
+    return get_service((run_settings or settings()).resolved_database_url)
 
 
 def current_user() -> UserRecord:
