@@ -90,9 +90,15 @@ def _hashed_credentials(config: dict) -> dict:
     users = {}
     for name, entry in config["credentials"]["usernames"].items():
         entry = dict(entry or {})
-        if isinstance(entry.get("password"), str) and Hasher.is_hash(entry["password"]):
+        if _has_bcrypt_hash(entry):
             users[str(name).lower()] = entry  # plain-text passwords are never accepted
     return {"usernames": users}
+
+
+def _has_bcrypt_hash(entry: dict | None) -> bool:
+    """True when a config user's password is a bcrypt hash (plain text never logs in)."""
+    password = (entry or {}).get("password")
+    return isinstance(password, str) and Hasher.is_hash(password)
 
 
 def _config_name(config: dict, username: str | None) -> str | None:
@@ -138,7 +144,7 @@ def _login_from_cookie(config: dict, cookie_key: str) -> None:
     if name is None or not isinstance(expires, int | float) or expires <= time.time():
         return
     entry = config["credentials"]["usernames"][name]
-    if not (isinstance(entry.get("password"), str) and Hasher.is_hash(entry["password"])):
+    if not _has_bcrypt_hash(entry):
         return
     profile = auth.user_profile(config, name)
     st.session_state.update(

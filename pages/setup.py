@@ -46,8 +46,8 @@ with st.form("pa-setup"):
 
 if submitted:
     if auth.has_users(config_path):
-        st.warning("An account exists already; please log in.")
-        st.rerun()
+        st.session_state["pa_flash"] = "An account exists already; please log in."
+        st.rerun()  # app.py now shows the login form, with this note
     elif not ui_support.check_setup_code(config_path, entered):
         st.error("That setup code is not right. Look for it in the terminal running the app.")
     elif password != repeat:
