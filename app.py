@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -53,7 +54,7 @@ def main() -> None:
     if COOKIE_PENDING_KEY in st.session_state:
         st.navigation(pages, position="hidden")
         _finish_cookie_write(_authenticator(config, cookie_key))
-    if not _authenticated(config, cookie_key):
+    if not _authenticated(config, cookie_key, settings.auth_config):
         # Keep every page registered (hidden) so a refresh keeps its path and query params.
         st.navigation(pages, position="hidden")
         _login_form(_authenticator(config, cookie_key))
@@ -65,7 +66,7 @@ def main() -> None:
         st.markdown(f"**{user.display_name or user.username}**")
         st.caption(f"@{user.username}" + (" · admin" if user.is_admin else ""))
         if st.button("Log out", key="pa-logout"):
-            _logout(_authenticator(config, cookie_key))
+            _logout(_authenticator(config, cookie_key), settings.auth_config)
     nav.run()
 
 
@@ -111,10 +112,10 @@ def _config_name(config: dict, username: str | None) -> str | None:
     return None
 
 
-def _authenticated(config: dict, cookie_key: str) -> bool:
+def _authenticated(config: dict, cookie_key: str, config_path: Path | str) -> bool:
     """True when the session (or its login cookie) belongs to a user of the config."""
     if not st.session_state.get("authentication_status"):
-        _login_from_cookie(config, cookie_key)
+        _login_from_cookie(config, cookie_key, config_path)
     if not st.session_state.get("authentication_status"):
         return False
     if _config_name(config, st.session_state.get("username")) is None:
@@ -124,11 +125,12 @@ def _authenticated(config: dict, cookie_key: str) -> bool:
     return True
 
 
-def _login_from_cookie(config: dict, cookie_key: str) -> None:
+def _login_from_cookie(config: dict, cookie_key: str, config_path: Path | str) -> None:
     """Log in from streamlit-authenticator's cookie as sent with this page request.
 
     The same check as the authenticator's own (its HS256 JWT with `username` and `exp_date`,
-    read from `st.context.cookies`), done without mounting its cookie component.
+    read from `st.context.cookies`), done without mounting its cookie component; in addition a
+    cookie issued before the user's last logout is refused, even if the browser kept it.
     """
     if st.session_state.get("logout"):
         return  # logged out in this browser session: the old cookie no longer counts
@@ -143,6 +145,10 @@ def _login_from_cookie(config: dict, cookie_key: str) -> None:
     expires = payload.get("exp_date")
     if name is None or not isinstance(expires, int | float) or expires <= time.time():
         return
+    issued = expires - float(config["cookie"]["expiry_days"]) * 86_400
+    logged_out = auth.last_logout(config_path, name)
+    if logged_out is not None and issued <= logged_out:
+        return  # issued before the last logout
     entry = config["credentials"]["usernames"][name]
     if not _has_bcrypt_hash(entry):
         return
@@ -156,8 +162,14 @@ def _login_from_cookie(config: dict, cookie_key: str) -> None:
     )
 
 
-def _logout(authenticator: stauth.Authenticate) -> None:
-    """Log out, then delete the login cookie in the browser before showing the login form."""
+def _logout(authenticator: stauth.Authenticate, config_path: Path | str) -> None:
+    """Log out, then delete the login cookie in the browser before showing the login form.
+
+    The logout time is recorded too, so a cookie the browser kept anyway no longer logs in.
+    """
+    # If nothing can be written beside the config, the cookie deletion below still logs out.
+    with contextlib.suppress(OSError):
+        auth.record_logout(config_path, st.session_state["username"])
     authenticator.logout(location="unrendered")
     st.session_state.pop(common.USER_KEY, None)
     _start_cookie_write("delete")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +152,45 @@ def resolve_cookie_key(settings: Settings, config: dict[str, Any]) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(new_key)
     return new_key
+
+
+# -- logout: cookies issued before a user's last logout are refused (server side) ---------------
+
+LOGOUTS_FILE = "logouts.json"
+
+
+def logouts_path(auth_config: Path | str) -> Path:
+    """Where the last-logout times live: beside the auth config."""
+    return Path(auth_config).parent / LOGOUTS_FILE
+
+
+def last_logout(auth_config: Path | str, username: str) -> float | None:
+    """When `username` last logged out (Unix time), or None."""
+    try:
+        data = json.loads(logouts_path(auth_config).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    value = data.get(username.lower()) if isinstance(data, dict) else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def record_logout(auth_config: Path | str, username: str, when: float | None = None) -> None:
+    """Remember that `username` logged out now: login cookies issued before are refused."""
+    path = logouts_path(auth_config)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    data[username.lower()] = time.time() if when is None else when
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".logouts-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import time
 
 from app_helpers import assert_no_exception, free_port_url, texts
 
@@ -47,10 +48,14 @@ def test_an_injected_name_missing_from_the_config_is_not_logged_in(app_env):
 def test_logout_returns_to_the_login_form(app_env):
     at = app_env.app().run()
     assert at.chat_input
+    before = time.time()
     at.sidebar.button(key="pa-logout").click().run()
     assert_no_exception(at)
     assert not at.chat_input
     assert at.session_state["authentication_status"] is None
+    # Recorded server side: cookies issued before now no longer log alice in.
+    assert before <= auth.last_logout(app_env.auth_path, "alice") <= time.time()
+    assert auth.last_logout(app_env.auth_path, "bob") is None
 
 
 def test_first_run_creates_the_admin_only_with_the_setup_code(app_env, tmp_path, monkeypatch):

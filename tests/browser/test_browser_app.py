@@ -263,6 +263,8 @@ def test_logout_forgets_the_login(alice_page, pg_app, state):
     page = alice_page
     page.goto(f"{server.url}/?session_id={state['sid']}")
     wait_idle(page)
+    kept = [c for c in page.context.cookies() if c["name"] == "pa_auth"]
+    assert len(kept) == 1
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     wait_idle(page)
@@ -271,6 +273,13 @@ def test_logout_forgets_the_login(alice_page, pg_app, state):
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
     screenshot(page, "08-logged-out")
+    # Even a copy of the old cookie put back (a browser that kept it) no longer logs in.
+    page.context.add_cookies(kept)
+    page.goto(f"{server.url}/?session_id={state['sid']}")
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    wait_idle(page)
+    expect(page.get_by_placeholder(CHAT_INPUT)).to_have_count(0)
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
 
 
 def test_forged_or_expired_cookie_is_not_a_login(browser, pg_app):
@@ -280,7 +289,9 @@ def test_forged_or_expired_cookie_is_not_a_login(browser, pg_app):
     from browser_helpers import COOKIE_KEY
 
     server, _ = pg_app
-    future, past = time.time() + 3600, time.time() - 60
+    # exp_date = issued + 30 days (the config's expiry), as the authenticator writes it; a
+    # cookie issued before alice's logout (earlier in this module) would be refused.
+    future, past = time.time() + 30 * 86_400, time.time() - 60
     cases = {
         "wrong key": jwt.encode({"username": "alice", "exp_date": future}, "k" * 40, "HS256"),
         "expired": jwt.encode({"username": "alice", "exp_date": past}, COOKIE_KEY, "HS256"),
