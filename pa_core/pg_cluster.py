@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -32,7 +32,7 @@ class ThrowawayCluster:
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="pa-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
 
     @property

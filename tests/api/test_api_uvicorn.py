@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,22 +14,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pa_core.pg_cluster import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 P = "/api/v1/personal-assistant"
 ALICE = ("alice", "alice-secret-1")
 BOB = ("bob", "bob-secret-22")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(db_url, auth_file, tmp_path):
     """`python -m pa_core serve-api` in a subprocess; yields its base URL; stopped afterwards."""
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("PA_DATABASE_URL", "DATABASE_URL")},
         "PA_AUTH_CONFIG": str(auth_file),

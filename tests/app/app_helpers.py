@@ -70,9 +70,6 @@ def assert_no_exception(at: AppTest) -> None:
 
 def free_port_url() -> str:
     """A PostgreSQL URL on a 127.0.0.1 port where nothing listens."""
-    import socket
+    from pa_core.pg_cluster import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/nothing"
+    return f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/nothing"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from pa_core.pg_cluster import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -25,13 +26,6 @@ CHROMIUM_ARGS = [
 ]
 PASSWORDS = {"alice": "alice-browser-pw", "bob": "bob-browser-pw"}
 COOKIE_KEY = "browser-test-cookie-key-" + "y" * 32
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StreamlitServer:
