@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "agent")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import pa_core  # noqa: E402
 from bench.harness import StatementCounter, percentile  # noqa: E402
@@ -100,7 +100,7 @@ def bench_backend(name: str, url: str, turns: int) -> list[tuple]:
     samples, stmts = interleaved(ops, turns, counter)
 
     try:
-        from llm_fake import FakeLLM, reply  # the tests' OpenAI-compatible server
+        from support.llm_fake import FakeLLM, reply  # the tests' OpenAI-compatible server
     except ImportError:
         FakeLLM = None
     if FakeLLM is not None:

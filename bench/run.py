@@ -28,7 +28,7 @@ from bench.harness import Row, StatementCounter, measure_group, percentile
 from bench.peers import Floor, make_peers
 from bench.seed import COMMON_WORD, NOW, RARE_WORD, SIZES, Seeded, Size, check_seeded, seed
 from pa_core.db import create_db_engine
-from pa_core.pg_cluster import ThrowawayCluster
+from tests.support.pg_cluster import ThrowawayCluster
 
 DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 MSG = ("Please summarise the budget report for the Q3 planning meeting and list the three "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -59,6 +60,7 @@ def normalize_url(url: str) -> str:
     return url
 
 
+@functools.cache
 def get_settings() -> Settings:
-    """A fresh Settings object read from the environment."""
+    """The process's Settings, read from the environment once (`get_settings.cache_clear()`)."""
     return Settings()

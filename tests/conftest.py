@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 import pa_core
 from pa_core.db import create_db_engine
-from pa_core.pg_cluster import ThrowawayCluster
+from support.pg_cluster import ThrowawayCluster
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -168,3 +168,11 @@ def pytest_terminal_summary(terminalreporter):
     for backend, by_outcome in sorted(counts.items()):
         summary = ", ".join(f"{n} {o}" for o, n in sorted(by_outcome.items()))
         terminalreporter.write_line(f"backend {backend}: {summary}")
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Every test reads Settings from its own environment (get_settings caches per process)."""
+    pa_core.get_settings.cache_clear()
+    yield
+    pa_core.get_settings.cache_clear()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from llm_fake import FakeLLM
+
+from support.llm_fake import FakeLLM
 
 
 @pytest.fixture

@@ -6,7 +6,11 @@ import json
 import socket
 
 import pytest
-from llm_fake import (
+
+from pa_core.agent import PersonalAssistant
+from pa_core.agent.assistant import SYSTEM_PROMPT
+from pa_core.config import Settings
+from support.llm_fake import (
     broken_stream,
     error,
     make_assistant,
@@ -15,10 +19,6 @@ from llm_fake import (
     slow,
     tool_call,
 )
-
-from pa_core.agent import PersonalAssistant
-from pa_core.agent.assistant import SYSTEM_PROMPT
-from pa_core.config import Settings
 
 
 def run(assistant, message, session_id=None, *, streamed):

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pa_core.pg_cluster import free_port
+from support.pg_cluster import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 P = "/api/v1/personal-assistant"

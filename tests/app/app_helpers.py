@@ -70,6 +70,6 @@ def assert_no_exception(at: AppTest) -> None:
 
 def free_port_url() -> str:
     """A PostgreSQL URL on a 127.0.0.1 port where nothing listens."""
-    from pa_core.pg_cluster import free_port
+    from support.pg_cluster import free_port
 
     return f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/nothing"

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from pa_core.pg_cluster import free_port
+from support.pg_cluster import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import pa_core
-from pa_core.pg_cluster import ThrowawayCluster
+from support.pg_cluster import ThrowawayCluster
 
 
 def test_throwaway_cluster_starts_migrates_and_stops():

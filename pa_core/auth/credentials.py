@@ -25,6 +25,29 @@ COOKIE_KEY_FILE = "cookie_key"
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,150}$")
 
 
+__all__ = [
+    "AuthConfigError",
+    "COOKIE_EXPIRY_DAYS",
+    "COOKIE_KEY_FILE",
+    "COOKIE_NAME",
+    "LOGOUTS_FILE",
+    "MIN_COOKIE_KEY_BYTES",
+    "MIN_PASSWORD_CHARS",
+    "add_user",
+    "find_username",
+    "has_users",
+    "hash_password",
+    "last_logout",
+    "load_auth_config",
+    "logouts_path",
+    "record_logout",
+    "resolve_cookie_key",
+    "save_auth_config",
+    "user_profile",
+    "verify_password",
+]
+
+
 class AuthConfigError(ValidationError):
     """The auth config file is unreadable or malformed."""
 
@@ -110,9 +133,21 @@ def add_user(
     save_auth_config(path, config)
 
 
+def find_username(config: dict[str, Any], username: str | None) -> str | None:
+    """The config's spelling of `username`: the one case rule (names match case-insensitively)."""
+    if not isinstance(username, str) or not username:
+        return None
+    wanted = username.strip().casefold()
+    for name in config["credentials"]["usernames"]:
+        if str(name).casefold() == wanted:
+            return str(name)
+    return None
+
+
 def verify_password(config: dict[str, Any], username: str, password: str) -> bool:
-    """True when `password` matches the user's bcrypt hash in the config."""
-    entry = config["credentials"]["usernames"].get(username)
+    """True when `password` matches the bcrypt hash of the user `username` names (any case)."""
+    name = find_username(config, username)
+    entry = config["credentials"]["usernames"].get(name) if name else None
     stored = (entry or {}).get("password")
     if not entry or not isinstance(stored, str) or not isinstance(password, str):
         return False
@@ -124,7 +159,8 @@ def verify_password(config: dict[str, Any], username: str, password: str) -> boo
 
 def user_profile(config: dict[str, Any], username: str) -> dict[str, Any]:
     """display_name, email and role ('admin' when the config's roles say so) of a user."""
-    entry = config["credentials"]["usernames"].get(username) or {}
+    found = find_username(config, username)
+    entry = (config["credentials"]["usernames"].get(found) if found else None) or {}
     name = " ".join(p for p in (entry.get("first_name"), entry.get("last_name")) if p)
     roles = entry.get("roles") or []
     return {

@@ -1,0 +1,1 @@
+"""Test helpers shared by the suites and the benchmarks (not part of the product)."""
