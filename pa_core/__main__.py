@@ -166,6 +166,7 @@ def cmd_serve_api(args, *, url, settings) -> int:
 
     if args.database_url:  # pa_core.api:app reads its settings from the environment
         os.environ["PA_DATABASE_URL"] = url
+        get_settings.cache_clear()
     uvicorn.run("pa_core.api:app", host=args.host, port=args.port)
     return 0
 
