@@ -13,7 +13,7 @@ DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "personal_assistant.db"
 
 
 class Settings(BaseSettings):
-    """Every setting of DESIGN §4, read once per process."""
+    """Every setting of the app (docs/ARCHITECTURE.md, "Settings"), read once per process."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
