@@ -18,17 +18,10 @@ from pa_core.agent.context import (
     message_dict,
 )
 from pa_core.agent.outbox import DB_ERRORS, DEFAULT_OUTBOX, Outbox
-from pa_core.agent.providers import (
-    OfflineProvider,
-    Provider,
-    ProviderError,
-    TurnResult,
-    make_provider,
-)
+from pa_core.agent.providers import Provider, ProviderError, TurnResult, choose_provider
 from pa_core.agent.titles import title_for
 from pa_core.agent.tools import ToolContext, ToolError
 from pa_core.config import Settings, get_settings
-from pa_core.errors import PAError
 from pa_core.validation import MAX_CONTENT_CHARS, check_content
 
 SYSTEM_PROMPT = (
@@ -88,20 +81,6 @@ class _Turn:
     user_record: Any
     result: TurnResult = field(default_factory=TurnResult)
     chunks: list[str] = field(default_factory=list)
-
-
-def choose_provider(settings: Settings) -> tuple[Provider, str | None]:
-    """The provider Settings ask for, and a warning for the UI when they are incomplete."""
-    try:
-        provider = make_provider(settings)
-    except PAError as exc:
-        return OfflineProvider(), f"{exc} Using the offline assistant."
-    if provider.name == "openai" and not (settings.llm_api_key or settings.llm_base_url):
-        return provider, (
-            "PA_LLM_PROVIDER is 'openai' but neither PA_LLM_API_KEY nor PA_LLM_BASE_URL is "
-            "set: OpenAI's API will refuse the requests."
-        )
-    return provider, None
 
 
 class PersonalAssistant:

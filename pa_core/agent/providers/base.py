@@ -1,4 +1,4 @@
-"""What every provider implements: the Provider protocol, TurnResult and ProviderError."""
+"""What every provider implements: the Provider protocol, TurnResult and the provider errors."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from typing import Any, Protocol
 
 from pa_core.agent.tools import ToolContext
 from pa_core.errors import PAError
+
+
+class ProviderConfigError(PAError):
+    """Settings name a provider that does not exist."""
 
 
 class ProviderError(PAError):
