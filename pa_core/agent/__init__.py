@@ -2,8 +2,15 @@
 
 from pa_core.agent.assistant import ChatReply, PersonalAssistant
 from pa_core.agent.context import HISTORY_MAX_CHARS, HISTORY_MAX_MESSAGES, ContextCache
-from pa_core.agent.offline import OfflineProvider
-from pa_core.agent.providers import Provider, ProviderError, TurnResult, make_provider
+from pa_core.agent.outbox import Outbox
+from pa_core.agent.providers import (
+    OfflineProvider,
+    OpenAIProvider,
+    Provider,
+    ProviderError,
+    TurnResult,
+    make_provider,
+)
 from pa_core.agent.tools import TOOLS, ToolError
 
 __all__ = [
@@ -13,6 +20,8 @@ __all__ = [
     "ChatReply",
     "ContextCache",
     "OfflineProvider",
+    "OpenAIProvider",
+    "Outbox",
     "PersonalAssistant",
     "Provider",
     "ProviderError",

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
-import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,17 +17,12 @@ from pa_core.agent.context import (
     build_context,
     message_dict,
 )
-from pa_core.agent.offline import OfflineProvider
-from pa_core.agent.providers import Provider, ProviderError, TurnResult, make_provider
-from pa_core.agent.tools import ToolContext, ToolError, one_line
+from pa_core.agent.outbox import DB_ERRORS, DEFAULT_OUTBOX, Outbox
+from pa_core.agent.providers import Provider, ProviderError, TurnResult, choose_provider
+from pa_core.agent.titles import title_for
+from pa_core.agent.tools import ToolContext, ToolError
 from pa_core.config import Settings, get_settings
-from pa_core.errors import PAError, SessionNotFound, StorageError
-from pa_core.validation import MAX_CONTENT_CHARS, canonical_session_id, check_content
-
-# "The database is not reachable": the service maps connection failures and pool timeouts to
-# StorageError. Other SQLAlchemy errors (a bad statement, an integrity error) are bugs, not an
-# outage, and are not queued for a retry.
-DB_ERRORS = (StorageError,)
+from pa_core.validation import MAX_CONTENT_CHARS, check_content
 
 SYSTEM_PROMPT = (
     "You are Personal Assistant, a concise and helpful assistant for internal users. "
@@ -44,11 +35,17 @@ UNSAVED_NOTE = (
     "This exchange is kept in memory and will be saved automatically on your next message "
     "once the database is back.*"
 )
-TITLE_CHARS = 60
-# Messages kept in memory per user while the database is down; newer ones are not kept.
-MAX_PENDING_MESSAGES = 1000
+# (short readable content, detail for error_message) of the turns that end without a reply.
+INTERRUPTED = ("The reply was interrupted.", "the reader closed the stream early")
+EMPTY_REPLY = ("The model returned an empty reply.", "empty completion")
+UNEXPECTED = "Something went wrong while preparing the reply."
 
 log = logging.getLogger(__name__)
+
+# The context cache shared by every PersonalAssistant of the process that is not given one.
+DEFAULT_CACHE = ContextCache()
+
+TurnError = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -73,44 +70,17 @@ class ChatReply:
 
 
 @dataclass
-class _Pending:
-    """A message that could not be written yet; `client_id` makes the later write idempotent."""
+class _Turn:
+    """What one turn has gathered so far."""
 
-    session_id: str
-    role: str
-    content: str
-    fields: dict[str, Any]
-    client_id: str
-
-
-@dataclass
-class _UserState:
-    """Per (database, user) state shared by every PersonalAssistant of this process."""
-
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    pending: list[_Pending] = field(default_factory=list)
-    unsaved_sessions: set[str] = field(default_factory=set)  # ids made up while the DB was down
-    aliases: dict[str, str] = field(default_factory=dict)  # made-up id -> real session id
-    titles: dict[str, str] = field(default_factory=dict)  # titles waiting for their session
-
-    def is_queued(self, sid: str) -> bool:
-        """True when session `sid` has messages waiting (later writes must queue behind them).
-
-        Call with `lock` held. A queued message may still carry the made-up id of its session.
-        """
-        return sid in self.unsaved_sessions or any(
-            self.aliases.get(p.session_id, p.session_id) == sid for p in self.pending
-        )
-
-
-_STATES: dict[tuple[str, int], _UserState] = {}
-_STATES_LOCK = threading.Lock()
-_SHARED_CACHE = ContextCache()
-
-
-def _user_state(db_key: str, user_id: int) -> _UserState:
-    with _STATES_LOCK:
-        return _STATES.setdefault((db_key, user_id), _UserState())
+    sid: str
+    text: str
+    stream: bool
+    first_exchange: bool
+    started: float
+    user_record: Any
+    result: TurnResult = field(default_factory=TurnResult)
+    chunks: list[str] = field(default_factory=list)
 
 
 class PersonalAssistant:
@@ -124,6 +94,7 @@ class PersonalAssistant:
         settings: Settings | None = None,
         provider: Provider | None = None,
         cache: ContextCache | None = None,
+        outbox: Outbox | None = None,
         history_messages: int = HISTORY_MAX_MESSAGES,
         history_chars: int = HISTORY_MAX_CHARS,
         system_prompt: str | None = SYSTEM_PROMPT,
@@ -133,33 +104,19 @@ class PersonalAssistant:
         """An assistant for `user`; the provider comes from Settings unless one is given."""
         self.service = service
         self.user = user
-        self.settings = settings or get_settings()
+        self.settings = settings if settings is not None else get_settings()
         self.config_warning: str | None = None
         if provider is None:
-            try:
-                provider = make_provider(self.settings)
-            except PAError as exc:
-                self.config_warning = f"{exc} Using the offline assistant."
-                provider = OfflineProvider()
+            provider, self.config_warning = choose_provider(self.settings)
         self.provider: Provider = provider
-        if (
-            self.config_warning is None
-            and provider.name == "openai"
-            and not (self.settings.llm_api_key or self.settings.llm_base_url)
-        ):
-            self.config_warning = (
-                "PA_LLM_PROVIDER is 'openai' but neither PA_LLM_API_KEY nor PA_LLM_BASE_URL is "
-                "set: OpenAI's API will refuse the requests."
-            )
-        self.cache = cache if cache is not None else _SHARED_CACHE
+        self.cache = cache if cache is not None else DEFAULT_CACHE
         self.cache.hold_at_least(history_messages + HISTORY_LOAD_MARGIN)  # what a miss loads
+        self.outbox = (outbox or DEFAULT_OUTBOX).for_user(service, user, cache=self.cache)
         self.history_messages = history_messages
         self.history_chars = history_chars
         self.system_prompt = system_prompt
         self.generate_titles = generate_titles
         self.clock = clock
-        self._db_key = str(getattr(getattr(service, "engine", None), "url", id(service)))
-        self._state = _user_state(self._db_key, user.id)
         self.last_reply: ChatReply | None = None
         self.last_session_id: str | None = None
 
@@ -183,8 +140,7 @@ class PersonalAssistant:
     @property
     def pending_count(self) -> int:
         """How many messages wait in memory for the database to come back."""
-        with self._state.lock:
-            return len(self._state.pending)
+        return self.outbox.pending_count
 
     # -- the turn ---------------------------------------------------------------------------------
 
@@ -202,37 +158,64 @@ class PersonalAssistant:
 
     def flush_pending(self) -> int:
         """Write messages kept in memory while the database was down; returns how many remain."""
-        self._flush_pending()
+        self.outbox.flush()
         return self.pending_count
 
     def _turn(self, message: str, session_id: str | None, *, stream: bool) -> Iterator[str]:
+        """The turn as a generator of text chunks; the reply is stored however it ends."""
+        turn, history = self._begin(message, session_id, stream=stream)
+        try:
+            error = yield from self._model_chunks(turn, history)
+        except GeneratorExit:
+            # The reader stopped early (e.g. the browser went away): keep what was produced.
+            self._finish(turn, INTERRUPTED)
+            raise
+        if error is None and not "".join(turn.chunks).strip():
+            error = EMPTY_REPLY
+        if error is not None:
+            notice = ("\n\n" if turn.chunks else "") + f"⚠️ {error[0]}"
+            turn.chunks.append(notice)
+            try:
+                yield notice
+            except GeneratorExit:
+                self._finish(turn, error)  # closed on the notice: still store the turn
+                raise
+        reply = self._finish(turn, error)
+        if not reply.saved:
+            yield UNSAVED_NOTE
+
+    def _begin(
+        self, message: str, session_id: str | None, *, stream: bool
+    ) -> tuple[_Turn, list[dict[str, Any]]]:
+        """Check the message, write the backlog, open the session, store the user message."""
         started = time.perf_counter()
         text = check_content(message)
         self.last_reply = None
-        self._flush_pending()
-        sid, session = self._resolve_session(session_id)
+        self.outbox.flush()
+        sid, session = self.outbox.open_session(session_id)
         self.last_session_id = sid
-        key = self._key(sid)
-        history = self._load_history(key, sid, session)
+        history = self._load_history(sid, session)
         first_exchange = not any(m["role"] == "user" for m in history) and (
             session is None or session.title is None
         )
+        user_record = self.outbox.save(sid, role="user", content=text, fields={})
+        sid = self.outbox.resolve(sid)  # a session deleted meanwhile was replaced by a new one
+        entry = {"role": "user", "content": text, "has_error": False}
+        self.cache.append(self.outbox.key(sid), dict(entry), saved=bool(user_record))
+        history.append(entry)
+        turn = _Turn(sid, text, stream, first_exchange, started, user_record)
+        return turn, history
 
-        user_record = self._save(sid, role="user", content=text, fields={})
-        with self._state.lock:  # a session deleted meanwhile was replaced by a new one
-            sid = self._state.aliases.get(sid, sid)
-        key = self._key(sid)
-        self.cache.append(
-            key, {"role": "user", "content": text, "has_error": False}, saved=bool(user_record)
-        )
-        history.append({"role": "user", "content": text, "has_error": False})
-
+    def _model_chunks(
+        self, turn: _Turn, history: list[dict[str, Any]]
+    ) -> Generator[str, None, TurnError | None]:
+        """Yield the provider's chunks (kept in `turn.chunks`); return the error, if any."""
         ctx = ToolContext(
             service=self.service,
             user=self.user,
-            session_id=sid,
+            session_id=turn.sid,
             history=history,
-            exclude_message_ids={user_record.id} if user_record else set(),
+            exclude_message_ids={turn.user_record.id} if turn.user_record else set(),
         )
         if self.clock is not None:
             ctx.clock = self.clock
@@ -242,101 +225,41 @@ class PersonalAssistant:
             max_messages=self.history_messages,
             max_chars=self.history_chars,
         )
-        result = TurnResult()
-        chunks: list[str] = []
-        error: tuple[str, str] | None = None
-        # finish(error) stores the assistant message and sets last_reply (see _finish).
-        finish = functools.partial(
-            self._finish, sid, key, started, chunks, result, text, first_exchange, stream,
-            user_record,
-        )  # fmt: skip
         try:
-            for chunk in self.provider.respond(messages, ctx, result, stream=stream):
+            for chunk in self.provider.respond(messages, ctx, turn.result, stream=turn.stream):
                 if chunk:
-                    chunks.append(chunk)
+                    turn.chunks.append(chunk)
                     yield chunk
         except ProviderError as exc:
-            error = (exc.message, exc.detail)
+            return exc.message, exc.detail
         except ToolError as exc:
-            tool = result.tools_used[-1] if result.tools_used else "tool"
-            error = (f"I couldn't complete that: {exc}", f"{tool} failed: {exc}")
-        except GeneratorExit:
-            # The reader stopped early (e.g. the browser went away): keep what was produced.
-            finish(("The reply was interrupted.", "the reader closed the stream early"))
-            raise
-        except Exception as exc:  # noqa: BLE001 - boundary: a failed turn is a reply, never a crash
-            error = (
-                "Something went wrong while preparing the reply.",
-                f"{type(exc).__name__}: {exc}",
-            )
-        if error is None and not "".join(chunks).strip():
-            error = ("The model returned an empty reply.", "empty completion")
-        if error is not None:
-            notice = ("\n\n" if chunks else "") + f"⚠️ {error[0]}"
-            chunks.append(notice)
-            try:
-                yield notice
-            except GeneratorExit:
-                finish(error)  # closed on the notice: still store the turn
-                raise
-        reply = finish(error)
-        if not reply.saved:
-            yield UNSAVED_NOTE
+            tool = turn.result.tools_used[-1] if turn.result.tools_used else "tool"
+            return f"I couldn't complete that: {exc}", f"{tool} failed: {exc}"
+        except Exception as exc:  # boundary: a failed turn is a reply, never a crash
+            log.exception("reply failed (%s provider); stored as an error", self.provider.name)
+            return UNEXPECTED, f"{type(exc).__name__}: {exc}"
+        return None
 
-    def _finish(
-        self,
-        sid: str,
-        key: tuple,
-        started: float,
-        chunks: list[str],
-        result: TurnResult,
-        text: str,
-        first_exchange: bool,
-        stream: bool,
-        user_record: Any,
-        error: tuple[str, str] | None,
-    ) -> ChatReply:
+    def _finish(self, turn: _Turn, error: TurnError | None) -> ChatReply:
         """Store the assistant message, title the session, set `last_reply`."""
-        content = "".join(chunks)
-        if not content.strip():
-            # Only a reply interrupted before any visible text gets here: a turn that ends normally
-            # appends the error notice, and an empty one is an error ("empty completion").
-            assert error is not None
-            content = f"⚠️ {error[0]}"
-        content = content[:MAX_CONTENT_CHARS]
-        elapsed_ms = int((time.perf_counter() - started) * 1000)
-        metadata: dict[str, Any] = {
-            "model": result.model or self.provider.model,
-            "provider": self.provider.name,
-            "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.completion_tokens,
-            "streamed": stream,
-        }
-        if result.estimated_tokens:
-            metadata["tokens_estimated"] = True
-        if result.tool_errors:
-            metadata["tool_errors"] = result.tool_errors
+        content = self._stored_content(turn, error)
+        elapsed_ms = int((time.perf_counter() - turn.started) * 1000)
+        result = turn.result
         fields = {
             "tools_used": list(result.tools_used),
             "processing_time_ms": elapsed_ms,
             "token_count": result.total_tokens,
             "has_error": error is not None,
             "error_message": error[1] if error else None,
-            "metadata": metadata,
+            "metadata": self._metadata(turn),
         }
-        record = self._save(sid, role="assistant", content=content, fields=fields)
-        self.cache.append(
-            key,
-            {"role": "assistant", "content": content, "has_error": error is not None},
-            saved=bool(record),
-        )
-        title = None
-        if first_exchange:
-            title = self._title_for(text, use_model=error is None)
-            title = self._set_title(sid, title)
+        record = self.outbox.save(turn.sid, role="assistant", content=content, fields=fields)
+        cached = {"role": "assistant", "content": content, "has_error": error is not None}
+        self.cache.append(self.outbox.key(turn.sid), cached, saved=bool(record))
+        title = self._title(turn, use_model=error is None) if turn.first_exchange else None
         saved = record is not None and self.pending_count == 0
         reply = ChatReply(
-            session_id=self._state.aliases.get(sid, sid),
+            session_id=self.outbox.resolve(turn.sid),
             content=content + ("" if saved else UNSAVED_NOTE),
             tools_used=list(result.tools_used),
             processing_time_ms=elapsed_ms,
@@ -344,8 +267,8 @@ class PersonalAssistant:
             has_error=error is not None,
             error_message=error[1] if error else None,
             message_id=record.id if record else None,
-            user_message_id=user_record.id if user_record else None,
-            model=metadata["model"],
+            user_message_id=turn.user_record.id if turn.user_record else None,
+            model=fields["metadata"]["model"],
             provider=self.provider.name,
             saved=saved,
             prompt_tokens=result.prompt_tokens,
@@ -356,35 +279,44 @@ class PersonalAssistant:
         self.last_session_id = reply.session_id
         return reply
 
-    # -- sessions, history, titles ---------------------------------------------------------------
+    @staticmethod
+    def _stored_content(turn: _Turn, error: TurnError | None) -> str:
+        """The reply text as stored: what was said (or the error notice), within the limit."""
+        content = "".join(turn.chunks)
+        if not content.strip():
+            # Only a reply interrupted before any visible text gets here: a turn that ends normally
+            # appends the error notice, and an empty one is an error ("empty completion").
+            assert error is not None
+            content = f"⚠️ {error[0]}"
+        return content[:MAX_CONTENT_CHARS]
 
-    def _key(self, sid: str) -> tuple:
-        return (self._db_key, self.user.id, sid)
+    def _metadata(self, turn: _Turn) -> dict[str, Any]:
+        """The assistant message's metadata: model, provider, token split, tool errors."""
+        result = turn.result
+        metadata: dict[str, Any] = {
+            "model": result.model or self.provider.model,
+            "provider": self.provider.name,
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "streamed": turn.stream,
+        }
+        if result.estimated_tokens:
+            metadata["tokens_estimated"] = True
+        if result.tool_errors:
+            metadata["tool_errors"] = result.tool_errors
+        return metadata
 
-    def _resolve_session(self, session_id: str | None) -> tuple[str, Any]:
-        """(session id, SessionRecord or None when the database is not reachable)."""
-        state = self._state
-        wanted = canonical_session_id(session_id) if session_id else None
-        with state.lock:
-            if wanted is not None:
-                wanted = state.aliases.get(wanted, wanted)
-                if wanted in state.unsaved_sessions:
-                    return wanted, None
-        try:
-            session = self.service.get_or_create_session(wanted, user=self.user)
-        except DB_ERRORS:
-            if wanted is not None:
-                return wanted, None
-            made_up = str(uuid.uuid4())
-            with state.lock:
-                state.unsaved_sessions.add(made_up)
-            return made_up, None
-        if session.session_id != wanted and wanted is not None:
-            self.cache.discard(self._key(wanted))
-        return session.session_id, session
+    def _title(self, turn: _Turn, *, use_model: bool) -> str | None:
+        """Title a new session after its first exchange; the title set, or None."""
+        use_model = use_model and self.generate_titles and not self.is_offline
+        title = title_for(self.provider, turn.text, use_model=use_model)
+        return self.outbox.set_title(turn.sid, title)
 
-    def _load_history(self, key: tuple, sid: str, session: Any) -> list[dict[str, Any]]:
+    # -- history ---------------------------------------------------------------------------------
+
+    def _load_history(self, sid: str, session: Any) -> list[dict[str, Any]]:
         """The session's recent messages: the cache when current, else the database."""
+        key = self.outbox.key(sid)
         if session is None:
             return self.cache.get(key, None) or []
         if session.message_count == 0:
@@ -402,138 +334,3 @@ class PersonalAssistant:
         history = [message_dict(r) for r in records]
         self.cache.put(key, history, session.message_count)
         return history
-
-    def _title_for(self, first_message: str, *, use_model: bool) -> str:
-        """A model-made title when a model is configured, else the first message, shortened."""
-        if use_model and self.generate_titles and not self.is_offline:
-            try:
-                made = self.provider.make_title(first_message)
-            except ProviderError:
-                made = None
-            if made and made.strip():
-                return one_line(made.strip().strip("\"'“”"), TITLE_CHARS)
-        return one_line(first_message, TITLE_CHARS)
-
-    def _set_title(self, sid: str, title: str) -> str | None:
-        state = self._state
-        with state.lock:
-            if state.is_queued(sid):
-                state.titles[sid] = title
-                return title
-        try:
-            set_now = self.service.set_session_title_if_untitled(sid, user=self.user, title=title)
-        except DB_ERRORS:
-            with state.lock:
-                state.titles[sid] = title
-            return title
-        except SessionNotFound:
-            return None
-        return title if set_now else None
-
-    # -- writes that survive a database outage ---------------------------------------------------
-
-    def _save(self, sid: str, *, role: str, content: str, fields: dict[str, Any]) -> Any:
-        """Write a message now, or queue it (in order) when the database is not reachable."""
-        state = self._state
-        item = _Pending(sid, role, content, fields, str(uuid.uuid4()))
-        with state.lock:
-            sid = item.session_id = state.aliases.get(sid, sid)
-            if state.is_queued(sid):
-                self._queue(state, item)
-                return None
-        try:
-            return self._write(sid, item)
-        except SessionNotFound:
-            # Deleted (e.g. in another tab) since this turn began: continue in a new session.
-            with state.lock:
-                target = self._adopt(state, sid)
-            return self._write(target, item)
-        except DB_ERRORS as exc:
-            log.warning("message not saved (kept in memory): %s", exc)
-            with state.lock:
-                self._queue(state, item)
-            return None
-
-    def _queue(self, state: _UserState, item: _Pending) -> None:
-        """Keep an unsaved message; past MAX_PENDING_MESSAGES newer ones are not kept."""
-        if len(state.pending) >= MAX_PENDING_MESSAGES:
-            log.error("%d unsaved messages in memory: not keeping more", len(state.pending))
-            return
-        state.pending.append(item)
-
-    def _write(self, sid: str, item: _Pending) -> Any:
-        metadata = dict(item.fields.get("metadata") or {})
-        metadata["client_id"] = item.client_id
-        fields = {k: v for k, v in item.fields.items() if k != "metadata"}
-        return self.service.add_message(
-            sid, user=self.user, role=item.role, content=item.content, metadata=metadata, **fields
-        )
-
-    def _flush_pending(self) -> None:
-        """Write queued messages in order, exactly once (client ids already stored are skipped)."""
-        state = self._state
-        with state.lock:
-            if not state.pending and not state.titles:
-                return
-            try:
-                self._flush_locked(state)
-            except DB_ERRORS:
-                return  # still down: keep everything for the next call
-            except SessionNotFound:
-                return  # deleted between check and write: the next flush starts a new session
-
-    def _flush_locked(self, state: _UserState) -> None:
-        order: list[str] = []
-        for p in state.pending:
-            if p.session_id not in order:
-                order.append(p.session_id)
-        for sid in order:
-            # A made-up id adopted by an earlier, interrupted flush already has its real session.
-            target = state.aliases.get(sid, sid)
-            if sid in state.unsaved_sessions:
-                target = self._adopt(state, sid)
-                stored_ids: set[str] | None = set()  # a session created just now is empty
-            else:
-                stored_ids = self._stored_client_ids(target, len(state.pending))
-            if stored_ids is None:  # the session is gone or not the user's: start a new one
-                target = self._adopt(state, sid)
-                stored_ids = set()
-            written = 0
-            for item in [p for p in state.pending if p.session_id == sid]:
-                if item.client_id not in stored_ids:
-                    self._write(target, item)
-                state.pending.remove(item)
-                written += 1
-            self.cache.mark_saved(self._key(target), written)
-        for sid, title in list(state.titles.items()):
-            if sid in state.unsaved_sessions:
-                continue
-            target = state.aliases.get(sid, sid)
-            with contextlib.suppress(SessionNotFound):  # deleted meanwhile: nothing to title
-                self.service.set_session_title_if_untitled(target, user=self.user, title=title)
-            del state.titles[sid]
-
-    def _adopt(self, state: _UserState, sid: str) -> str:
-        """Create a real session for messages written under a made-up or foreign id."""
-        session = self.service.create_session(user=self.user)
-        state.unsaved_sessions.discard(sid)
-        state.aliases[sid] = session.session_id
-        for old, new in list(state.aliases.items()):
-            if new == sid:
-                state.aliases[old] = session.session_id
-        self.cache.rename(self._key(sid), self._key(session.session_id))
-        if sid in state.titles:
-            state.titles[session.session_id] = state.titles.pop(sid)
-        return session.session_id
-
-    def _stored_client_ids(self, sid: str, n_pending: int) -> set[str] | None:
-        """client_id of the session's last messages; None when the session is not the user's."""
-        try:
-            records = self.service.get_messages(sid, user=self.user, limit=n_pending + 50)
-        except SessionNotFound:
-            return None
-        return {
-            (r.message_metadata or {}).get("client_id")
-            for r in records
-            if isinstance(r.message_metadata, dict)
-        }

@@ -176,7 +176,7 @@ def test_a_write_that_reached_the_database_is_not_repeated(outage):
     with switch.down():
         assistant.chat("What is 2 + 2?", session_id=sid)
     # As if the first queued write had committed although the client saw an error.
-    first = assistant._state.pending[0]
+    first = assistant.outbox.backlog.pending[0]
     svc.add_message(
         sid, user=alice, role=first.role, content=first.content,
         metadata={"client_id": first.client_id},
@@ -215,8 +215,8 @@ def test_a_flush_interrupted_after_the_session_was_created_keeps_one_session(out
     assert assistant.flush_pending() == 1  # session created, first message written, then a blip
     assert reads == []  # a session created by the flush itself has no client ids to read
     (created,) = svc.get_user_sessions(alice)
-    with assistant._state.lock:  # a new message of that session must queue behind the rest
-        assert assistant._state.is_queued(created.session_id)
+    with assistant.outbox.backlog.lock:  # a new message of that session must queue behind the rest
+        assert assistant.outbox.backlog.is_queued(created.session_id)
     assert assistant.flush_pending() == 0
     assert calls == 3
     # The second flush checks the real session for what the first one wrote.

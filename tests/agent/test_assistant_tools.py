@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pa_core.agent.context import ContextCache, build_context
-from pa_core.agent.offline import extract_expression, plan_tools
+from pa_core.agent.providers.offline import extract_expression, plan_tools
 from pa_core.agent.tools import (
     ToolError,
     evaluate,

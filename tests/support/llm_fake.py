@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from pa_core.agent import ContextCache, PersonalAssistant
-from pa_core.agent.openai_provider import TITLE_PROMPT
+from pa_core.agent.providers.openai import TITLE_PROMPT
 from pa_core.config import Settings
 
 Responder = Callable[["_Handler", dict[str, Any]], None]

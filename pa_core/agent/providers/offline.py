@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pa_core.agent.providers import TurnResult
+from pa_core.agent.providers.base import TurnResult
 from pa_core.agent.tools import (
     CALCULATOR,
     DATETIME,

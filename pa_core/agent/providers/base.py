@@ -1,4 +1,4 @@
-"""What every provider implements, and how Settings choose one."""
+"""What every provider implements: the Provider protocol, TurnResult and the provider errors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pa_core.agent.tools import ToolContext
-from pa_core.config import Settings
 from pa_core.errors import PAError
+
+
+class ProviderConfigError(PAError):
+    """Settings name a provider that does not exist."""
 
 
 class ProviderError(PAError):
@@ -64,17 +67,3 @@ class Provider(Protocol):
     def make_title(self, first_message: str) -> str | None:
         """A short title for a conversation that starts with `first_message` (None: use it)."""
         ...
-
-
-def make_provider(settings: Settings) -> Provider:
-    """The provider Settings ask for: `offline` or `openai` (any OpenAI-compatible server)."""
-    name = settings.resolved_llm_provider
-    if name == "offline":
-        from pa_core.agent.offline import OfflineProvider
-
-        return OfflineProvider()
-    if name in ("openai", "openai-compatible", "azure", "ollama", "vllm", "lmstudio"):
-        from pa_core.agent.openai_provider import OpenAIProvider
-
-        return OpenAIProvider.from_settings(settings)
-    raise PAError(f"Unknown PA_LLM_PROVIDER {name!r}; use 'offline' or 'openai'.")

@@ -12,7 +12,7 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion
 
-from pa_core.agent.providers import ProviderError, TurnResult
+from pa_core.agent.providers.base import ProviderError, TurnResult
 from pa_core.agent.tools import ToolContext, ToolError, run_tool, tool_schemas
 from pa_core.config import Settings
 from pa_core.errors import PAError

@@ -1,0 +1,88 @@
+"""A turn that fails in an unexpected way, and the outbox's bound: stored, logged, never raised."""
+
+from __future__ import annotations
+
+import logging
+
+from pa_core.agent import ContextCache, Outbox, PersonalAssistant
+from pa_core.agent.outbox import PendingMessage
+from pa_core.config import Settings
+from pa_core.errors import StorageError
+
+
+class BrokenProvider:
+    """A provider with a bug: it fails with an exception no provider is meant to raise."""
+
+    name = "broken"
+    model = "broken-1"
+    is_offline = True
+
+    def respond(self, messages, ctx, result, *, stream):
+        yield "Let me think"
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    def make_title(self, first_message):
+        return None
+
+
+def test_unexpected_provider_error_is_logged_with_its_traceback_and_stored(svc, alice, caplog):
+    assistant = PersonalAssistant(
+        svc,
+        alice,
+        settings=Settings(PA_LLM_PROVIDER="offline"),
+        provider=BrokenProvider(),
+        cache=ContextCache(),
+        outbox=Outbox(),
+    )
+    with caplog.at_level(logging.ERROR, logger="pa_core.agent.assistant"):
+        reply = assistant.chat("What is 1 + 1?")
+    assert reply.has_error is True and reply.saved is True
+    assert reply.error_message == "TypeError: unsupported operand type(s) for +: 'int' and 'str'"
+    assert "TypeError" not in reply.content
+    assert reply.content == "Let me think\n\n⚠️ Something went wrong while preparing the reply."
+    (record,) = [r for r in caplog.records if r.name == "pa_core.agent.assistant"]
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    assert record.exc_info[0] is TypeError
+    assert "Traceback" in caplog.text and "in respond" in caplog.text
+    stored = svc.get_messages(reply.session_id, user=alice)
+    assert [m.role for m in stored] == ["user", "assistant"]
+    assert stored[1].has_error is True and stored[1].error_message == reply.error_message
+    assert stored[1].content == reply.content
+
+
+class DownService:
+    """A service whose database is never reachable."""
+
+    engine = None
+
+    def __getattr__(self, name):
+        def down(*args, **kwargs):
+            raise StorageError("The database is not available: refused")
+
+        return down
+
+
+class FakeUser:
+    id = 7
+
+
+def test_outbox_is_bounded_per_user_and_separate_outboxes_share_nothing(caplog):
+    outbox = Outbox(max_per_user=3)
+    service, user = DownService(), FakeUser()
+    mine = outbox.for_user(service, user, cache=ContextCache())
+    again = outbox.for_user(service, user, cache=ContextCache())
+    with caplog.at_level(logging.ERROR, logger="pa_core.agent.outbox"):
+        for n in range(5):
+            assert mine.save("s-1", role="user", content=f"m{n}", fields={}) is None
+    assert mine.pending_count == 3 and again.pending_count == 3  # one backlog per user
+    assert [p.content for p in mine.backlog.pending] == ["m0", "m1", "m2"]
+    assert "not keeping more" in caplog.text
+    assert Outbox().for_user(service, user, cache=ContextCache()).pending_count == 0
+    other = type("Other", (), {"id": 8})()
+    assert outbox.for_user(service, other, cache=ContextCache()).pending_count == 0
+
+
+def test_pending_messages_get_distinct_client_ids():
+    first = PendingMessage("s", "user", "a", {})
+    second = PendingMessage("s", "user", "a", {})
+    assert first.client_id != second.client_id
