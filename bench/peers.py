@@ -132,9 +132,9 @@ class Floor:
 
     def append_cte(self, sid: str, uid: int, content: str) -> None:
         """Our append statement (ownership check + session bump + insert), sent raw; COMMIT."""
-        from pa_core.service import _PG_ADD_MESSAGE
+        from pa_core.service.messages import PG_ADD_MESSAGE
 
-        sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", str(_PG_ADD_MESSAGE))
+        sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", str(PG_ADD_MESSAGE))
         row = self._row(sid, uid, "user", content)
         cur = self.conn.cursor()
         cur.execute(sql, dict(zip(INSERT_COLUMNS, row, strict=True)))

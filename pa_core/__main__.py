@@ -119,12 +119,8 @@ def _login_user(args, *, url, settings):
 
 def cmd_token_create(args, *, url, settings) -> int:
     """Issue a REST API token for a login (printed once; only its hash is stored)."""
-    from pa_core import api_tokens
-
     svc, user = _login_user(args, url=url, settings=settings)
-    token, record = api_tokens.issue_token(
-        svc, user, name=args.name, expires_in_days=args.expires_days
-    )
+    token, record = svc.issue_token(user, name=args.name, expires_in_days=args.expires_days)
     expires = record.expires_at.isoformat() if record.expires_at else "never"
     print(
         f"token {record.id} for {user.username!r} (expires {expires}); store it now:",
@@ -136,10 +132,8 @@ def cmd_token_create(args, *, url, settings) -> int:
 
 def cmd_token_list(args, *, url, settings) -> int:
     """List a login's API tokens (id, prefix, name, state)."""
-    from pa_core import api_tokens
-
     svc, user = _login_user(args, url=url, settings=settings)
-    for t in api_tokens.list_tokens(svc, user):
+    for t in svc.list_tokens(user):
         state = "active" if t.active else ("revoked" if t.revoked_at else "expired")
         used = t.last_used_at.isoformat() if t.last_used_at else "never"
         print(f"{t.id}\t{t.token_prefix}…\t{t.name}\t{state}\tlast used {used}")
@@ -148,10 +142,8 @@ def cmd_token_list(args, *, url, settings) -> int:
 
 def cmd_token_revoke(args, *, url, settings) -> int:
     """Revoke one of a login's API tokens by id."""
-    from pa_core import api_tokens
-
     svc, user = _login_user(args, url=url, settings=settings)
-    if not api_tokens.revoke_token(svc, user, args.token_id):
+    if not svc.revoke_token(user, args.token_id):
         print(f"error: {args.username!r} has no active token {args.token_id}", file=sys.stderr)
         return 2
     print(f"revoked token {args.token_id}")

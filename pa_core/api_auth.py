@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from pa_core import api_tokens, auth
+from pa_core import auth
 from pa_core.errors import PAError
 from pa_core.records import UserRecord
 from pa_core.service import ConversationService
@@ -148,7 +148,7 @@ class BasicAuthenticator:
 
     def authenticate_token(self, token: str, service: ConversationService) -> UserRecord | None:
         """The owner of an active API token who is still a login of the auth YAML, else None."""
-        user = api_tokens.user_for_token(service, token)
+        user = service.user_for_token(token)
         if user is None:
             return None
         config = self._current_config()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -21,14 +23,12 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_db_engine(url: str, **kwargs) -> Engine:
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """A new Engine for `url` with the pragmas, timeouts and pool settings this project needs."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            from pathlib import Path
-
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
@@ -63,6 +63,15 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a driver error (at most 300 characters), for a readable message."""
+    return (
+        str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+        if str(exc)
+        else type(exc).__name__
+    )
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:

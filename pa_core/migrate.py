@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
@@ -12,6 +15,8 @@ from pa_core.errors import MigrationError
 
 # A fixed key for pg_advisory_xact_lock: one migrator at a time per database.
 MIGRATION_LOCK_KEY = 0x5041_4D49_4752  # "PAMIGR"
+
+logger = logging.getLogger(__name__)
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -33,7 +38,8 @@ def downgrade(url: str, revision: str = "base") -> None:
     _run(url, lambda cfg: command.downgrade(cfg, revision))
 
 
-def _run(url: str, action) -> None:
+def _run(url: str, action: Callable[[Config], None]) -> None:
+    """Run an Alembic command on one locked connection to `url`."""
     engine = create_db_engine(url)
     try:
         # SQLite: BEGIN IMMEDIATE serialises migrators; PostgreSQL: a transaction-scoped lock.
@@ -44,6 +50,7 @@ def _run(url: str, action) -> None:
             cfg.attributes["connection"] = conn
             action(cfg)
     except Exception as exc:  # boundary: any failure here means the schema is not usable
+        logger.exception("Database migration failed")
         raise MigrationError(f"Database migration failed: {exc}") from exc
     finally:
         engine.dispose()

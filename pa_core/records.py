@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 
@@ -107,3 +107,23 @@ class SessionMetrics(NamedTuple):
     tool_usage: dict[str, int]
     daily: list[DailyMetrics]
     per_user: list[UserMetrics] | None
+
+
+class ApiTokenRecord(NamedTuple):
+    """A REST API token's metadata (never the token itself)."""
+
+    id: int
+    user_id: int
+    name: str
+    token_prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        """Not revoked and not expired."""
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > datetime.now(UTC)
+        )

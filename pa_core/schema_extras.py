@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 PG_FTS_INDEX = "ix_messages_content_fts"
 SQLITE_FTS_TABLE = "messages_fts"
 
@@ -37,7 +39,9 @@ SQLITE_DROP = [
 ]
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Hide the search objects above from Alembic's autogenerate comparison."""
     if type_ == "table" and name and name.startswith(SQLITE_FTS_TABLE):
         return False

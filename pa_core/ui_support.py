@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from pa_core.export import safe_cell
 from pa_core.records import MessageRecord, SessionMetrics
+from pa_core.service.export import safe_cell
 
 SETUP_CODE_FILE = "setup_code"
 PAGE_SIZE_MESSAGES = 50

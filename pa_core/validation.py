@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from pa_core.errors import ValidationError
+from pa_core.errors import SessionNotFound, ValidationError
 from pa_core.models import MAX_TITLE_CHARS, MAX_USERNAME_CHARS
 from pa_core.textsafe import clean_json, clean_text
 
@@ -28,6 +28,26 @@ def canonical_session_id(session_id: Any) -> str | None:
         return str(uuid.UUID(session_id))
     except ValueError:
         return None
+
+
+def canonical_session_ids(
+    session_ids: list[Any] | None, *, unique: bool = False
+) -> list[str] | None:
+    """The valid session ids among `session_ids` (sorted and deduplicated when `unique`);
+    None stays None (every session)."""
+    if session_ids is None:
+        return None
+    sids = [s for s in map(canonical_session_id, session_ids) if s]
+    return sorted(set(sids)) if unique else sids
+
+
+def check_days(name: str, days: Any) -> int:
+    """A non-negative whole number of days."""
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise ValidationError(f"{name} must be a whole number of days.")
+    if days < 0:
+        raise ValidationError(f"{name} cannot be negative.")
+    return days
 
 
 def check_message_role(role: Any) -> str:
@@ -129,3 +149,26 @@ def check_error_message(error_message: Any) -> str | None:
     if len(text) > MAX_ERROR_CHARS:
         text = text[: MAX_ERROR_CHARS - 1] + "…"
     return clean_text(text)
+
+
+def user_id_of(user: Any) -> int:
+    """The id of a UserRecord (anything with an integer `id`)."""
+    uid = getattr(user, "id", None)
+    if isinstance(uid, bool) or not isinstance(uid, int):
+        raise ValidationError("user must be the record returned by ensure_user().")
+    return uid
+
+
+def session_id_or_raise(session_id: Any) -> str:
+    """The canonical session id; SessionNotFound when `session_id` is not a UUID."""
+    sid = canonical_session_id(session_id)
+    if sid is None:
+        raise SessionNotFound(str(session_id)[:64])
+    return sid
+
+
+def check_limit(limit: Any, *, maximum: int) -> int:
+    """A positive page size, capped at `maximum`."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValidationError("limit must be a positive whole number.")
+    return min(limit, maximum)

@@ -24,6 +24,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    """Create the three tables, their indexes and the full-text search objects."""
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -86,6 +87,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop everything upgrade() created."""
     for statement in SQLITE_DROP if _dialect() == "sqlite" else PG_DROP:
         op.execute(statement)
     op.drop_table("conversation_messages")
@@ -94,4 +96,5 @@ def downgrade() -> None:
 
 
 def _dialect() -> str:
+    """The name of the migrated database's dialect."""
     return op.get_bind().dialect.name

@@ -17,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Create api_tokens and its user index."""
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -36,5 +37,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop api_tokens."""
     op.drop_index("ix_api_tokens_user_id", table_name="api_tokens")
     op.drop_table("api_tokens")

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text, update
 
-from pa_core import api_tokens
 from pa_core.__main__ import main
 from pa_core.models import utcnow
+from pa_core.service.tables import TOKENS
 
 P = "/api/v1/personal-assistant"
 
@@ -80,30 +80,30 @@ def test_cli_issues_a_token_stored_only_as_a_hash(db_url, auth_file, svc, client
 def test_token_isolation_expiry_and_bad_tokens(svc, client, as_alice):
     alice = svc.ensure_user("alice")
     bob = svc.ensure_user("bob")
-    alice_token, _ = api_tokens.issue_token(svc, alice)
-    bob_token, bob_rec = api_tokens.issue_token(svc, bob, expires_in_days=1)
+    alice_token, _ = svc.issue_token(alice)
+    bob_token, bob_rec = svc.issue_token(bob, expires_in_days=1)
     sid = client.post(f"{P}/sessions/new", headers=_bearer(alice_token)).json()["session_id"]
     r = client.get(f"{P}/sessions/{sid}/messages", headers=_bearer(bob_token))
     assert r.status_code == 404
     assert client.get(f"{P}/sessions", headers=_bearer(bob_token)).json()["items"] == []
     # bob cannot revoke alice's token
-    alice_id = api_tokens.list_tokens(svc, alice)[0].id
-    assert api_tokens.revoke_token(svc, bob, alice_id) is False
+    alice_id = svc.list_tokens(alice)[0].id
+    assert svc.revoke_token(bob, alice_id) is False
     assert client.get(f"{P}/sessions", headers=_bearer(alice_token)).status_code == 200
     # an expired token stops working
     with svc.engine.begin() as conn:
         conn.execute(
-            update(api_tokens.TOKENS)
-            .where(api_tokens.TOKENS.c.id == bob_rec.id)
+            update(TOKENS)
+            .where(TOKENS.c.id == bob_rec.id)
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
     assert client.get(f"{P}/sessions", headers=_bearer(bob_token)).status_code == 401
-    assert not api_tokens.list_tokens(svc, bob)[0].active
+    assert not svc.list_tokens(bob)[0].active
     for bad in ("pa_", "pa_" + "x" * 43, "nottoken", "pa_" + "y" * 500, alice_token + "x"):
         r = client.get(f"{P}/sessions", headers=_bearer(bad))
         assert r.status_code == 401, bad
     # last use is recorded
-    assert api_tokens.list_tokens(svc, alice)[0].last_used_at is not None
+    assert svc.list_tokens(alice)[0].last_used_at is not None
 
 
 def test_token_of_a_login_removed_from_the_yaml_stops_working(tmp_path, svc, make_auth_file):
@@ -113,7 +113,7 @@ def test_token_of_a_login_removed_from_the_yaml_stops_working(tmp_path, svc, mak
 
     path = make_auth_file(tmp_path / "auth.yaml", {"carol": "carol-secret-1"})
     carol = svc.ensure_user("carol")
-    token, _ = api_tokens.issue_token(svc, carol, name="script")
+    token, _ = svc.issue_token(carol, name="script")
     with TestClient(create_app(svc, auth_config=path)) as c:
         assert c.get(f"{P}/sessions", headers=_bearer(token)).status_code == 200
         assert svc.get_user("carol").display_name == "Carol Tester"  # profile synced
@@ -126,4 +126,4 @@ def test_token_expiry_must_be_sensible(svc, days):
     from pa_core.errors import ValidationError
 
     with pytest.raises(ValidationError):
-        api_tokens.issue_token(svc, svc.ensure_user("alice"), expires_in_days=days)
+        svc.issue_token(svc.ensure_user("alice"), expires_in_days=days)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from pa_core import ValidationError
-from pa_core import service as service_module
+from pa_core.service import sessions as sessions_module
 
 
 def _age(engine, session_id, days):
@@ -22,7 +22,7 @@ def _age(engine, session_id, days):
 
 
 def test_cleanup_old_sessions(svc, alice, bob, engine, monkeypatch):
-    monkeypatch.setattr(service_module, "CLEANUP_BATCH", 2)
+    monkeypatch.setattr(sessions_module, "CLEANUP_BATCH", 2)
     old = [svc.create_session(user=u) for u in (alice, alice, bob, bob, alice)]
     fresh = svc.create_session(user=alice)
     for s in old + [fresh]:

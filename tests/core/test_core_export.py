@@ -8,7 +8,7 @@ import json
 
 import pandas as pd
 
-from pa_core.export import CSV_COLUMNS, ROWS_PER_CHUNK
+from pa_core.service.export import CSV_COLUMNS, ROWS_PER_CHUNK
 
 TRICKY = [
     "=1+2",

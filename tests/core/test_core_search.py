@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pa_core.search import to_fts5_query
+from pa_core.service.search import to_fts5_query
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_fts5_translation():
 
 def test_search_beyond_the_recent_window(svc, alice, monkeypatch):
     """Hits older than the recent window come from the full-index fallback, still newest first."""
-    from pa_core import search as search_module
+    from pa_core.service import search as search_module
 
     monkeypatch.setattr(search_module, "RECENT_WINDOW", 3)
     s = svc.create_session(user=alice, title="Long")

@@ -9,11 +9,13 @@ import json
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
-from pa_core.models import ConversationMessage, ConversationSession, User
+from pa_core.service.tables import MESSAGES as M
+from pa_core.service.tables import SESSIONS as S
+from pa_core.service.tables import USERS as U
 
 CSV_COLUMNS = (
     "session_id",
@@ -32,10 +34,6 @@ CSV_COLUMNS = (
 ROWS_PER_CHUNK = 500
 _DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-M = ConversationMessage.__table__
-S = ConversationSession.__table__
-U = User.__table__
-
 
 def safe_cell(value: object) -> str:
     """A CSV cell; text starting with = + - @ tab or CR gets a leading ' (OWASP)."""
@@ -47,52 +45,54 @@ def safe_cell(value: object) -> str:
     return text
 
 
-def iter_csv(
-    open_tx: Callable[[], AbstractContextManager[Connection]],
+def csv_header() -> str:
+    """The CSV header row (CSV_COLUMNS)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(CSV_COLUMNS)
+    return buffer.getvalue()
+
+
+def iter_csv_rows(
+    conn: Connection,
     *,
     user_id: int,
     session_ids: list[str] | None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
-    """Yield the header, then chunks of ROWS_PER_CHUNK rows (PostgreSQL: COPY; else a cursor)."""
+    """CSV rows of the user's messages in chunks (PostgreSQL: COPY; else a cursor)."""
+    if conn.dialect.name == "postgresql":
+        yield from _iter_pg_copy(conn, user_id=user_id, session_ids=session_ids, progress=progress)
+        return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    yield _drain(buffer)
-    if session_ids is not None and not session_ids:
-        return
-    with open_tx() as conn:
-        if conn.dialect.name == "postgresql":
-            yield from _iter_pg_copy(
-                conn, user_id=user_id, session_ids=session_ids, progress=progress
-            )
-            return
-        query = _export_query(user_id, session_ids)
-        result = conn.execution_options(yield_per=ROWS_PER_CHUNK).execute(query)
-        for partition in result.partitions():
-            for row in partition:
-                writer.writerow(
-                    (
-                        row[0],
-                        safe_cell(row[1]),
-                        safe_cell(row[2]),
-                        row[3],
-                        row[4].isoformat(),
-                        row[5],
-                        safe_cell(row[6]),
-                        json.dumps(row[7] or [], ensure_ascii=False),
-                        "" if row[8] is None else row[8],
-                        "" if row[9] is None else row[9],
-                        "true" if row[10] else "false",
-                        safe_cell(row[11]),
-                    )
-                )
-            if progress is not None:
-                progress(len(partition))
-            yield _drain(buffer)
+    query = _export_query(user_id, session_ids)
+    result = conn.execution_options(yield_per=ROWS_PER_CHUNK).execute(query)
+    for partition in result.partitions():
+        writer.writerows(map(_csv_row, partition))
+        if progress is not None:
+            progress(len(partition))
+        yield _drain(buffer)
 
 
-def _export_query(user_id: int, session_ids: list[str] | None):
+def _csv_row(row: Any) -> tuple:
+    """One export row as CSV cells, the same cells the COPY path formats on the server."""
+    return (
+        row[0],
+        safe_cell(row[1]),
+        safe_cell(row[2]),
+        row[3],
+        row[4].isoformat(),
+        row[5],
+        safe_cell(row[6]),
+        json.dumps(row[7] or [], ensure_ascii=False),
+        "" if row[8] is None else row[8],
+        "" if row[9] is None else row[9],
+        "true" if row[10] else "false",
+        safe_cell(row[11]),
+    )
+
+
+def _export_query(user_id: int, session_ids: list[str] | None) -> Select:
     """The export rows for the Python path (SQLite): same columns and order as the COPY."""
     query = (
         select(

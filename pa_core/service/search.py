@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -158,9 +160,8 @@ def _clean_term(term: str) -> str:
     return " ".join(re.findall(r"\w+", term))
 
 
-def _as_dt(value):
+def _as_dt(value: Any) -> Any:
+    """SQLite returns timestamps of raw SQL as ISO text; PostgreSQL as datetimes."""
     if isinstance(value, str):
-        from datetime import datetime
-
         return datetime.fromisoformat(value)
     return value

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, case, distinct, func, select, true
+from sqlalchemy import ColumnElement, Connection, and_, case, distinct, func, select, true
 
-from pa_core.models import UTC, ConversationMessage, ConversationSession, User
+from pa_core.models import UTC
 from pa_core.records import DailyMetrics, SessionMetrics, UserMetrics
-
-M = ConversationMessage.__table__
-S = ConversationSession.__table__
-U = User.__table__
+from pa_core.service.tables import MESSAGES as M
+from pa_core.service.tables import SESSIONS as S
+from pa_core.service.tables import USERS as U
 
 
 def session_metrics(
@@ -31,8 +31,26 @@ def session_metrics(
         if sqlite
         else func.date(func.timezone("UTC", M.c.created_at))
     )
+    totals = _totals(conn, where, day)
+    sessions, asst_msgs, errors = totals["sessions"], totals["assistant_messages"], totals["errors"]
+    return SessionMetrics(
+        since=since,
+        until=until,
+        sessions_created=_sessions_created(conn, user_id=user_id, since=since, until=until),
+        messages_per_session=round(totals["messages"] / sessions, 2) if sessions else 0.0,
+        processing_time_p95_ms=_p95(conn, where, sqlite=sqlite),
+        error_rate=round(errors / asst_msgs, 4) if asst_msgs else 0.0,
+        tool_usage=_tool_usage(conn, where, sqlite=sqlite),
+        daily=_daily(conn, where, day),
+        per_user=None if user_id is not None else _per_user(conn, where),
+        **totals,
+    )
+
+
+def _totals(conn: Connection, where: ColumnElement, day: ColumnElement) -> dict[str, Any]:
+    """The range's counts, mean latency and tokens, keyed by their SessionMetrics field."""
     is_assistant = M.c.role == "assistant"
-    totals = conn.execute(
+    row = conn.execute(
         select(
             func.count(),
             func.count(distinct(M.c.session_id)),
@@ -44,8 +62,23 @@ def session_metrics(
             func.coalesce(func.sum(M.c.token_count), 0),
         ).where(where)
     ).one()
-    messages, sessions, user_msgs, asst_msgs, active_days, mean_ms, errors, tokens = totals
-    user_msgs, asst_msgs, errors = user_msgs or 0, asst_msgs or 0, errors or 0
+    messages, sessions, user_msgs, asst_msgs, active_days, mean_ms, errors, tokens = row
+    return {
+        "sessions": sessions,
+        "messages": messages,
+        "user_messages": user_msgs or 0,
+        "assistant_messages": asst_msgs or 0,
+        "active_days": active_days,
+        "processing_time_mean_ms": None if mean_ms is None else round(float(mean_ms), 1),
+        "errors": errors or 0,
+        "total_tokens": int(tokens or 0),
+    }
+
+
+def _sessions_created(
+    conn: Connection, *, user_id: int | None, since: datetime | None, until: datetime | None
+) -> int:
+    """How many sessions were created in the range."""
     created = select(func.count()).select_from(S)
     if user_id is not None:
         created = created.where(S.c.user_id == user_id)
@@ -53,67 +86,53 @@ def session_metrics(
         created = created.where(S.c.created_at >= since)
     if until is not None:
         created = created.where(S.c.created_at < until)
-    daily_rows = conn.execute(
+    return conn.execute(created).scalar_one()
+
+
+def _daily(conn: Connection, where: ColumnElement, day: ColumnElement) -> list[DailyMetrics]:
+    """The per-day (UTC) series of the range, oldest day first."""
+    rows = conn.execute(
         select(
             day.label("day"),
             func.count(distinct(M.c.session_id)),
             func.count(),
             func.sum(case((M.c.has_error.is_(True), 1), else_=0)),
-            func.avg(case((is_assistant, M.c.processing_time_ms))),
+            func.avg(case((M.c.role == "assistant", M.c.processing_time_ms))),
         )
         .where(where)
         .group_by(day)
         .order_by(day)
     ).all()
-    per_user = None
-    if user_id is None:
-        per_user = [
-            UserMetrics(r[0], r[1], r[2], r[3] or 0, r[4] or 0)
-            for r in conn.execute(
-                select(
-                    U.c.username,
-                    func.count(distinct(M.c.session_id)),
-                    func.count(),
-                    func.sum(case((M.c.has_error.is_(True), 1), else_=0)),
-                    func.coalesce(func.sum(M.c.token_count), 0),
-                )
-                .select_from(M.join(U, U.c.id == M.c.user_id))
-                .where(where)
-                .group_by(U.c.username)
-                .order_by(func.count().desc(), U.c.username)
-            )
-        ]
-    return SessionMetrics(
-        since=since,
-        until=until,
-        sessions=sessions,
-        sessions_created=conn.execute(created).scalar_one(),
-        messages=messages,
-        user_messages=user_msgs,
-        assistant_messages=asst_msgs,
-        active_days=active_days,
-        messages_per_session=round(messages / sessions, 2) if sessions else 0.0,
-        processing_time_mean_ms=None if mean_ms is None else round(float(mean_ms), 1),
-        processing_time_p95_ms=_p95(conn, where, sqlite=sqlite),
-        errors=errors,
-        error_rate=round(errors / asst_msgs, 4) if asst_msgs else 0.0,
-        total_tokens=int(tokens or 0),
-        tool_usage=_tool_usage(conn, where, sqlite=sqlite),
-        daily=[
-            DailyMetrics(
-                _as_date(r[0]),
-                r[1],
-                r[2],
-                r[3] or 0,
-                None if r[4] is None else round(float(r[4]), 1),
-            )
-            for r in daily_rows
-        ],
-        per_user=per_user,
+    return [
+        DailyMetrics(
+            _as_date(r[0]), r[1], r[2], r[3] or 0, None if r[4] is None else round(float(r[4]), 1)
+        )
+        for r in rows
+    ]
+
+
+def _per_user(conn: Connection, where: ColumnElement) -> list[UserMetrics]:
+    """Each user's totals in the range, most messages first (the admin breakdown)."""
+    rows = conn.execute(
+        select(
+            U.c.username,
+            func.count(distinct(M.c.session_id)),
+            func.count(),
+            func.sum(case((M.c.has_error.is_(True), 1), else_=0)),
+            func.coalesce(func.sum(M.c.token_count), 0),
+        )
+        .select_from(M.join(U, U.c.id == M.c.user_id))
+        .where(where)
+        .group_by(U.c.username)
+        .order_by(func.count().desc(), U.c.username)
     )
+    return [UserMetrics(r[0], r[1], r[2], r[3] or 0, r[4] or 0) for r in rows]
 
 
-def _message_filter(user_id, since, until):
+def _message_filter(
+    user_id: int | None, since: datetime | None, until: datetime | None
+) -> ColumnElement:
+    """Messages of the user (everyone when None) created in [since, until)."""
     clauses = []
     if user_id is not None:
         clauses.append(M.c.user_id == user_id)
@@ -124,7 +143,7 @@ def _message_filter(user_id, since, until):
     return and_(True, *clauses)
 
 
-def _p95(conn: Connection, where, *, sqlite: bool) -> float | None:
+def _p95(conn: Connection, where: ColumnElement, *, sqlite: bool) -> float | None:
     """Nearest-rank 95th percentile of assistant processing time (same rule on both backends)."""
     timed = and_(where, M.c.role == "assistant", M.c.processing_time_ms.is_not(None))
     if not sqlite:
@@ -145,7 +164,7 @@ def _p95(conn: Connection, where, *, sqlite: bool) -> float | None:
     return float(value)
 
 
-def _tool_usage(conn: Connection, where, *, sqlite: bool) -> dict[str, int]:
+def _tool_usage(conn: Connection, where: ColumnElement, *, sqlite: bool) -> dict[str, int]:
     """How often each tool was used by assistant messages in range, most used first."""
     fn = func.json_each if sqlite else func.jsonb_array_elements_text
     tools = fn(M.c.tools_used).table_valued("value").alias("j")
@@ -167,7 +186,7 @@ def _aware(value: datetime | date | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _as_date(value) -> date:
+def _as_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])

@@ -1,0 +1,180 @@
+"""Message rows: the hot paths (append, history pages), shaped for round trips."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, Integer, Select, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+
+from pa_core.models import utcnow
+from pa_core.records import MessageRecord
+from pa_core.service.sessions import owns
+from pa_core.service.tables import MESSAGE_READ_COLUMNS, MESSAGES, SESSIONS
+from pa_core.validation import (
+    check_content,
+    check_error_message,
+    check_json,
+    check_message_role,
+    check_optional_int,
+    check_tools,
+    session_id_or_raise,
+)
+
+# PostgreSQL hot path: ownership check, session bump and insert in one statement (one round trip).
+PG_ADD_MESSAGE = text(
+    """
+    WITH s AS (
+        UPDATE conversation_sessions
+           SET last_activity_at = :created_at, message_count = message_count + 1
+         WHERE session_id = :session_id AND user_id = :user_id
+     RETURNING session_id
+    )
+    INSERT INTO conversation_messages (session_id, user_id, role, content, tools_used,
+        processing_time_ms, token_count, has_error, error_message, message_metadata, created_at)
+    SELECT s.session_id, :user_id, :role, :content, :tools_used, :processing_time_ms,
+           :token_count, :has_error, :error_message, :message_metadata, :created_at
+      FROM s
+    RETURNING id
+    """
+).bindparams(
+    bindparam("tools_used", type_=JSONB(none_as_null=True)),
+    bindparam("message_metadata", type_=JSONB(none_as_null=True)),
+)
+
+
+def message_params(
+    session_id: Any,
+    *,
+    user_id: int,
+    role: str,
+    content: str,
+    tools_used: list[str] | None,
+    processing_time_ms: int | None,
+    token_count: int | None,
+    has_error: bool,
+    error_message: str | None,
+    metadata: dict | None,
+) -> dict[str, Any]:
+    """The checked column values of a new message (SessionNotFound for a non-UUID session id)."""
+    return {
+        "session_id": session_id_or_raise(session_id),
+        "user_id": user_id,
+        "role": check_message_role(role),
+        "content": check_content(content),
+        "tools_used": check_tools(tools_used),
+        "processing_time_ms": check_optional_int("processing_time_ms", processing_time_ms),
+        "token_count": check_optional_int("token_count", token_count),
+        "has_error": bool(has_error),
+        "error_message": check_error_message(error_message),
+        "message_metadata": check_json("metadata", metadata),
+        "created_at": utcnow(),
+    }
+
+
+def insert_message(conn: Connection, params: dict, *, sqlite: bool) -> int | None:
+    """Insert a message and bump its session; the new id, or None when the session is not the
+    user's (PostgreSQL: one statement; SQLite: the bump, then the insert)."""
+    if not sqlite:
+        return conn.execute(PG_ADD_MESSAGE, params).scalar()
+    bumped = conn.execute(
+        update(SESSIONS)
+        .where(
+            SESSIONS.c.session_id == params["session_id"],
+            SESSIONS.c.user_id == params["user_id"],
+        )
+        .values(
+            last_activity_at=params["created_at"],
+            message_count=SESSIONS.c.message_count + 1,
+        )
+    )
+    if bumped.rowcount != 1:
+        return None
+    return conn.execute(insert(MESSAGES).values(**params).returning(MESSAGES.c.id)).scalar_one()
+
+
+def read_messages(
+    conn: Connection, sid: str, *, user_id: int, limit: int | None, before_id: int | None
+) -> list[MessageRecord] | None:
+    """The last `limit` messages (all when None) before `before_id`, oldest first; None when
+    the session is not the user's (only an empty page needs that second look)."""
+    query = _MESSAGE_PAGE_QUERIES[(limit is not None, before_id is not None)]
+    params = {"sid": sid, "uid": user_id, "lim": limit, "before": before_id}
+    records = list(map(message_from_row, conn.execute(query, params).all()))
+    if not records and not owns(conn, sid, user_id=user_id):
+        return None
+    if limit is not None:
+        records.reverse()
+    return records
+
+
+def count_messages(conn: Connection, *, user_id: int, session_ids: list[str] | None) -> int:
+    """How many of the user's messages are in these sessions (all when None)."""
+    query = select(func.count()).select_from(MESSAGES).where(MESSAGES.c.user_id == user_id)
+    if session_ids is not None:
+        query = query.where(MESSAGES.c.session_id.in_(session_ids))
+    return conn.execute(query).scalar_one()
+
+
+def message_from_row(r: Any) -> MessageRecord:
+    """A MessageRecord from a row of MESSAGE_READ_COLUMNS."""
+    return MessageRecord(
+        r[0], r[1], r[2], r[3], r[4], _json_text(r[5]), r[6], r[7], r[8], r[9],
+        _json_text(r[10]), r[11],
+    )  # fmt: skip
+
+
+def _json_text(value: str | None) -> Any:
+    """Parse a JSON column read as text; the common empty values skip the parser."""
+    if value is None:
+        return None
+    if value == "[]":
+        return []
+    return json.loads(value)
+
+
+def _message_page_query(*, limited: bool, before: bool) -> Select:
+    """The get_messages statement, built once per shape (construction was a third of its cost).
+
+    One statement: the ownership check is an uncorrelated EXISTS on the session row (the planner
+    runs it once, as a one-time filter) and the messages come from the (session_id, id) index.
+    (Filtering on the denormalised messages.user_id instead made PostgreSQL AND two bitmaps and
+    sort the whole session.) Only an empty page needs a second look.
+    """
+    sid = bindparam("sid", type_=MESSAGES.c.session_id.type)
+    owned = (
+        select(SESSIONS.c.id)
+        .where(SESSIONS.c.session_id == sid, SESSIONS.c.user_id == bindparam("uid"))
+        .exists()
+    )
+    query = select(*MESSAGE_READ_COLUMNS)
+    if not limited:
+        query = query.where(MESSAGES.c.session_id == sid, owned).order_by(MESSAGES.c.id)
+    else:
+        # The last `lim` rows: a backward range scan of (session_id, id) that stops after `lim`
+        # rows. session_id is bounded as a range, not `=`, on purpose: with `=` PostgreSQL sees
+        # session_id as a constant, finds the primary key "already ordered" and may walk it
+        # backwards filtering the whole table (100 ms at 250k messages for an old session); the
+        # range keeps (session_id, id) the only ordered path.
+        query = (
+            query.where(MESSAGES.c.session_id >= sid, MESSAGES.c.session_id <= sid, owned)
+            .order_by(MESSAGES.c.session_id.desc(), MESSAGES.c.id.desc())
+            .limit(bindparam("lim", type_=Integer()))
+        )
+    if before:
+        query = query.where(MESSAGES.c.id < bindparam("before", type_=MESSAGES.c.id.type))
+    return query
+
+
+_MESSAGE_PAGE_QUERIES = {
+    (limited, before): _message_page_query(limited=limited, before=before)
+    for limited in (False, True)
+    for before in (False, True)
+}
+
+
+def all_messages(conn: Connection, sid: str, *, user_id: int) -> list[MessageRecord]:
+    """Every message of the user's session, oldest first (empty when it is not theirs)."""
+    rows = conn.execute(_MESSAGE_PAGE_QUERIES[(False, False)], {"sid": sid, "uid": user_id})
+    return list(map(message_from_row, rows))
