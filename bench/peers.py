@@ -18,7 +18,7 @@ from pa_core.db import create_db_engine
 from pa_core.records import MessageRecord
 
 LOAD_COLUMNS = ", ".join(MessageRecord._fields)  # every column of conversation_messages
-INSERT_COLUMNS = MessageRecord._fields[1:]  # every column but id
+INSERT_COLUMNS = MessageRecord._fields[1:12]  # what a message carries (client_id, feedback: NULL)
 EXPORT_QUERY = """
     SELECT m.session_id, s.title, u.username, m.id, m.created_at, m.role, m.content, m.tools_used,
            m.processing_time_ms, m.token_count, m.has_error, m.error_message

@@ -21,7 +21,7 @@ COMMON_WORD = "meeting"
 TOOLS = ["calculator", "web_search", "datetime", "history_search", "session_stats"]
 NOW = datetime.now(UTC).replace(microsecond=0)
 
-MESSAGE_COLUMNS = MessageRecord._fields  # the table's columns, in record order
+MESSAGE_COLUMNS = MessageRecord._fields[:12]  # seeded columns; client_id and feedback stay NULL
 SESSION_COLUMNS = (
     "id",
     "session_id",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     text,
@@ -25,6 +26,7 @@ from sqlalchemy.types import TypeDecorator
 
 MAX_TITLE_CHARS = 255
 MAX_USERNAME_CHARS = 150
+MAX_CLIENT_ID_CHARS = 64
 
 
 def utcnow() -> datetime:
@@ -97,6 +99,7 @@ class ConversationSession(Base):
     message_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class ConversationMessage(Base):
@@ -107,6 +110,8 @@ class ConversationMessage(Base):
         Index("ix_messages_session_id_id", "session_id", "id"),
         Index("ix_messages_user_created", "user_id", "created_at"),
         Index("ix_messages_created_at", "created_at"),
+        # Idempotent writes: one message per (session, client_id); NULL ids never collide.
+        Index("uq_messages_session_client", "session_id", "client_id", unique=True),
         {"sqlite_autoincrement": True},
     )
 
@@ -125,6 +130,9 @@ class ConversationMessage(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     message_metadata: Mapped[Any | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    client_id: Mapped[str | None] = mapped_column(String(MAX_CLIENT_ID_CHARS))
+    feedback: Mapped[int | None] = mapped_column(SmallInteger)
+    feedback_comment: Mapped[str | None] = mapped_column(Text)
 
 
 # The session list: a user's sessions by last activity, newest first (keyset pagination).

@@ -37,6 +37,9 @@ class MessageRecord(NamedTuple):
     error_message: str | None
     message_metadata: dict[str, Any] | None
     created_at: datetime
+    client_id: str | None = None
+    feedback: int | None = None
+    feedback_comment: str | None = None
 
 
 class SessionRecord(NamedTuple):
@@ -53,6 +56,7 @@ class SessionRecord(NamedTuple):
     message_count: int
     created_at: datetime
     last_activity_at: datetime
+    pinned: bool = False
     messages: list[MessageRecord] | None = None
 
 

@@ -121,7 +121,7 @@ def message_from_row(r: Any) -> MessageRecord:
     """A MessageRecord from a row of MESSAGE_READ_COLUMNS."""
     return MessageRecord(
         r[0], r[1], r[2], r[3], r[4], _json_text(r[5]), r[6], r[7], r[8], r[9],
-        _json_text(r[10]), r[11],
+        _json_text(r[10]), r[11], r[12], r[13], r[14],
     )  # fmt: skip
 
 
