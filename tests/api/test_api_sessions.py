@@ -201,7 +201,7 @@ def test_wrong_or_missing_credentials_are_401(client, creds):
 
 
 def test_failed_logins_are_throttled_per_username(api_app, client, creds, as_alice, as_bob):
-    from pa_core.api_auth import MAX_FAILURES
+    from pa_core.auth.throttle import MAX_FAILURES
 
     assert client.get(f"{P}/sessions", headers=as_alice).status_code == 200  # cached as good
     for _ in range(MAX_FAILURES):
