@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text, update
 
 from pa_core import api_tokens
-from pa_core.__main__ import main
+from pa_core.cli import main
 from pa_core.models import utcnow
 
 P = "/api/v1/personal-assistant"
