@@ -99,6 +99,7 @@ async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONRe
     """Starlette's own errors (404, 405, 413, a body FastAPI cannot parse) as JSON sentences."""
     if exc.status_code == 405:
         allow = request.app.state.method_table.allowed(request.scope["path"])
+        allow = allow or (exc.headers or {}).get("Allow", "")  # e.g. /docs: Starlette's own
         return error_response(405, "Method not allowed.", {"Allow": allow})
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         # FastAPI's answer to a body that is not UTF-8 JSON: a validation error like the rest

@@ -75,10 +75,11 @@ class BasicAuthenticator:
         """The user of a cached login that is still valid for the current config, else None."""
         with self._lock:
             hit = self._cache.get(key)
-            if hit is None or name is None:
+            if hit is None:
                 return None
-            if hit.expires <= time.monotonic() or hit.fingerprint != _fingerprint(config, name):
-                del self._cache[key]
+            stale = name is None or hit.expires <= time.monotonic()
+            if stale or hit.fingerprint != _fingerprint(config, name):
+                del self._cache[key]  # expired, or the user's entry in the config changed
                 return None
             self._cache.move_to_end(key)
             return hit.user
