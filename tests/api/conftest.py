@@ -1,4 +1,5 @@
-"""Fixtures of the API tests: an auth YAML with three users and a TestClient per backend."""
+"""Fixtures of the API tests: an auth YAML with three users, a TestClient per backend, seed data
+and a fake OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from pa_core.api import create_app
+from pa_core.api import PREFIX, create_app
+from support.llm_fake import FakeLLM
 
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-22", "root": "root-secret-333"}
 
@@ -104,3 +106,41 @@ def as_bob():
 @pytest.fixture
 def as_root():
     return basic("root")
+
+
+@pytest.fixture
+def new_session(client):
+    """`new_session(headers, title=None)` creates a session over the API and returns its id."""
+
+    def new(headers, title=None):
+        body = {"title": title} if title is not None else None
+        r = client.post(f"{PREFIX}/sessions/new", json=body, headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()["session_id"]
+
+    return new
+
+
+@pytest.fixture
+def seeded(svc):
+    """alice has two sessions with messages, bob one; returns (alice_sids, bob_sid)."""
+    alice = svc.ensure_user("alice")
+    bob = svc.ensure_user("bob")
+    a1 = svc.create_session(user=alice, title="Garden").session_id
+    a2 = svc.create_session(user=alice, title="=cmd|' /C calc'!A0").session_id
+    svc.add_message(a1, user=alice, content="How deep should tomato seedlings be planted?")
+    svc.add_message(
+        a1, user=alice, role="assistant", content="Plant tomatoes deep.", tools_used=["x"]
+    )
+    svc.add_message(a2, user=alice, content="=SUM(A1:A9) is a formula")
+    b1 = svc.create_session(user=bob, title="Bob's").session_id
+    svc.add_message(b1, user=bob, content="tomato soup recipe", has_error=False)
+    return [a1, a2], b1
+
+
+@pytest.fixture
+def llm():
+    """A running FakeLLM (OpenAI-compatible, on 127.0.0.1), stopped afterwards."""
+    server = FakeLLM().start()
+    yield server
+    server.stop()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 
+from support.llm_fake import reply
+
 P = "/api/v1/personal-assistant"
 
 
@@ -99,3 +101,24 @@ def test_chat_stream_continues_an_existing_session(client, as_alice):
     assert events[0] == ("session", {"session_id": sid})
     assert events[-1][0] == "done" and events[-1][1]["session_id"] == sid
     assert client.get(f"{P}/sessions/{sid}", headers=as_alice).json()["message_count"] == 2
+
+
+def test_chat_answers_through_the_model_of_the_apps_settings(svc, auth_file, llm, as_alice):
+    """The Settings given to create_app choose the model (the environment says offline)."""
+    from fastapi.testclient import TestClient
+
+    from pa_core import Settings
+    from pa_core.api import create_app
+
+    llm.push(reply("Hello from the configured model.", usage=(21, 6)))
+    settings = Settings(PA_LLM_PROVIDER="openai", PA_LLM_BASE_URL=llm.url, PA_LLM_API_KEY="k")
+    with TestClient(create_app(svc, settings, auth_config=auth_file)) as c:
+        r = c.post(f"{P}/chat", json={"message": "Hello?"}, headers=as_alice)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["content"] == "Hello from the configured model."
+    assert body["has_error"] is False and body["token_count"] == 27
+    assert [m["content"] for m in llm.requests[0]["messages"]][-1] == "Hello?"
+    assert llm.headers[0]["authorization"] == "Bearer k"
+    stored = svc.get_messages(body["session_id"], user=svc.get_user("alice"))
+    assert [m.content for m in stored] == ["Hello?", "Hello from the configured model."]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text, update
 
-from pa_core.__main__ import main
+from pa_core.cli import main
 from pa_core.models import utcnow
 from pa_core.service.tables import TOKENS
 

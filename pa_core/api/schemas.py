@@ -1,20 +1,78 @@
-"""Request and response bodies of the REST API (pydantic), built from pa_core records."""
+"""Request bodies, query parameters and response bodies of the REST API (pydantic)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pa_core.models import MAX_TITLE_CHARS
 from pa_core.records import MessageRecord, SearchHit
+from pa_core.validation import MAX_SEARCH_CHARS
+
+MAX_PAGE = 500
+MAX_MESSAGE_PAGE = 1000
+MAX_SEARCH_HITS = 200
+MAX_DB_INT = 2**63 - 1
+_DATE_HELP = (
+    "ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T09:30:00+01:00; naive means UTC."
+)
 
 
 class _In(BaseModel):
     """Request bodies: unknown fields and type coercion are rejected (422)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _Query(BaseModel):
+    """Query parameters: a name the endpoint does not declare is a typo (422), e.g. `limt`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoQuery(_Query):
+    """The query of an endpoint that takes no parameters."""
+
+
+class SessionListQuery(_Query):
+    """Query of GET /sessions."""
+
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    cursor: str | None = Field(default=None, max_length=200)
+    q: str | None = Field(default=None, max_length=MAX_SEARCH_CHARS, description="Title contains")
+    include_archived: bool = False
+
+
+class MessageListQuery(_Query):
+    """Query of GET /sessions/{session_id}/messages."""
+
+    limit: int = Field(default=100, ge=1, le=MAX_MESSAGE_PAGE)
+    before_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
+
+
+class ChatQuery(_Query):
+    """Query of POST /chat."""
+
+    stream: bool = Field(default=False, description="Stream the reply as server-sent events")
+
+
+class SearchQuery(_Query):
+    """Query of GET /search."""
+
+    q: str = Field(min_length=1, max_length=MAX_SEARCH_CHARS)
+    limit: int = Field(default=20, ge=1, le=MAX_SEARCH_HITS)
+
+
+class MetricsQuery(_Query):
+    """Query of GET /metrics."""
+
+    since: str | None = Field(default=None, max_length=64, description=_DATE_HELP)
+    until: str | None = Field(default=None, max_length=64, description=_DATE_HELP + " Exclusive.")
+    scope: Literal["mine", "all"] | None = Field(
+        default=None, description="Default: 'all' for admins, 'mine' for everyone else"
+    )
 
 
 class ErrorOut(BaseModel):

@@ -1,0 +1,44 @@
+"""The API app factory: state, middleware, error handlers and the routers under one prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from pa_core.api.errors import MethodTable, install_error_handlers
+from pa_core.api.middleware import MAX_BODY_BYTES, BodySizeLimit
+from pa_core.api.routers import chat, export, health, messages, metrics, search, sessions
+from pa_core.api.state import ApiState
+from pa_core.config import Settings, get_settings
+from pa_core.service import ConversationService
+
+PREFIX = "/api/v1/personal-assistant"
+ROUTERS = (health, sessions, messages, chat, search, metrics, export)
+DESCRIPTION = (
+    "Sessions, messages, chat, search, export and metrics of the Personal Assistant. "
+    "Every endpoint but /health needs HTTP Basic credentials of an app user "
+    "or one of their API tokens (Authorization: Bearer pa_...)."
+)
+
+
+def create_app(
+    service: ConversationService | None = None,
+    settings: Settings | None = None,
+    *,
+    auth_config: Path | str | None = None,
+) -> FastAPI:
+    """The API app over `service` (default: one built from `settings` on the first request).
+
+    `settings` defaults to the process's `get_settings()`; `auth_config` overrides its
+    PA_AUTH_CONFIG. Nothing connects to the database until a request needs it.
+    """
+    settings = settings or get_settings()
+    app = FastAPI(title="Personal Assistant API", version="1.0.0", description=DESCRIPTION)
+    app.state.pa = ApiState(service=service, settings=settings, auth_config=auth_config)
+    app.state.method_table = MethodTable(PREFIX, [module.router for module in ROUTERS])
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    for module in ROUTERS:
+        app.include_router(module.router, prefix=PREFIX)
+    return app

@@ -1,0 +1,50 @@
+"""ASGI middleware of the API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pa_core.api.errors import error_response
+
+MAX_BODY_BYTES = 1024 * 1024  # a 200,000-character message is at most 800 KB of UTF-8
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodySizeLimit:
+    """413 for a body over `max_bytes`, declared (Content-Length) or streamed (chunked)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
+        """Wrap `app`; bodies up to `max_bytes` pass."""
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 413 at once for a declared oversize body; stop a streamed one midway."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_big = f"The request body is over {self.max_bytes:,} bytes."
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await error_response(413, too_big)(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # FastAPI re-raises HTTPException from body reading; our handler answers it
+                    raise StarletteHTTPException(413, too_big)
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,1 @@
+"""One router per resource; pa_core.api.factory mounts them under the API prefix."""

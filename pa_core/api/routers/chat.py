@@ -1,0 +1,87 @@
+"""POST /chat: one turn with the assistant, answered as JSON or as server-sent events."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from pa_core.agent import ChatReply, PersonalAssistant
+from pa_core.api.deps import AppSettings, CurrentUser, Service
+from pa_core.api.errors import APIError
+from pa_core.api.responses import BODY_ERRORS, CHAT_BODY, SESSION_ERRORS
+from pa_core.api.schemas import ChatIn, ChatOut, ChatQuery
+from pa_core.errors import PAError, SessionNotFound
+from pa_core.validation import MAX_CONTENT_CHARS, check_content
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["chat"])
+
+
+@router.post(
+    "/chat", response_model=ChatOut, responses={**SESSION_ERRORS, **BODY_ERRORS, **CHAT_BODY}
+)
+def chat(
+    user: CurrentUser,
+    service: Service,
+    settings: AppSettings,
+    body: ChatIn,
+    query: Annotated[ChatQuery, Query()],
+) -> Any:
+    """Send a message to the assistant; the exchange is stored in the session."""
+    if len(body.message) > MAX_CONTENT_CHARS:
+        raise APIError(
+            413,
+            f"The message is too long ({len(body.message):,} characters; the limit is "
+            f"{MAX_CONTENT_CHARS:,}).",
+        )
+    message = check_content(body.message)
+    session_id = body.session_id
+    if session_id is not None and service.get_session(session_id, user=user) is None:
+        raise SessionNotFound(session_id)
+    if session_id is None:  # created here so a database outage is a 503, not a reply
+        session_id = service.create_session(user=user).session_id
+    assistant = PersonalAssistant(service, user, settings=settings)
+    if not query.stream:
+        return reply_out(assistant.chat(message, session_id=session_id))
+    return StreamingResponse(
+        sse_events(assistant, message, session_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def reply_out(reply: ChatReply) -> ChatOut:
+    """ChatOut from the assistant's ChatReply."""
+    return ChatOut.model_validate(reply, from_attributes=True)
+
+
+def sse_event(data: Any, event: str | None = None) -> str:
+    """One server-sent event whose data is `data` as JSON."""
+    lines = [f"event: {event}"] if event else []
+    lines.append("data: " + json.dumps(data, ensure_ascii=False))
+    return "\n".join(lines) + "\n\n"
+
+
+def sse_events(assistant: PersonalAssistant, message: str, session_id: str) -> Iterator[str]:
+    """Server-sent events: `session`, one `delta` per text chunk, then `done` (or `error`)."""
+    yield sse_event({"session_id": session_id}, "session")
+    try:
+        for chunk in assistant.stream(message, session_id=session_id):
+            if chunk:
+                yield sse_event({"text": chunk}, "delta")
+    except PAError as exc:
+        yield sse_event({"detail": str(exc)}, "error")
+        return
+    except Exception:  # boundary: the status line is already sent; report in-band
+        log.exception("streaming reply failed")
+        yield sse_event(
+            {"detail": "The reply failed on the server; the error was logged."}, "error"
+        )
+        return
+    yield sse_event(reply_out(assistant.last_reply).model_dump(), "done")

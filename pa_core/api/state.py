@@ -1,0 +1,43 @@
+"""What one API app holds: its Settings, its authenticator and its service (built on first use)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from pa_core.api.login import BasicAuthenticator
+from pa_core.config import Settings
+from pa_core.errors import PAError, StorageError
+from pa_core.migrate import migrate
+from pa_core.service import ConversationService
+
+
+class ApiState:
+    """Kept in `app.state.pa`; routes reach it through the dependencies in pa_core.api.deps."""
+
+    def __init__(
+        self,
+        *,
+        service: ConversationService | None,
+        settings: Settings,
+        auth_config: Path | str | None = None,
+    ):
+        """Use `service`, or one over the settings' database built on the first request."""
+        self._service = service
+        self._lock = threading.Lock()
+        self.settings = settings
+        self.authenticator = BasicAuthenticator(auth_config or settings.auth_config)
+
+    def service(self) -> ConversationService:
+        """The service; the first call migrates the configured database (StorageError if down)."""
+        if self._service is not None:
+            return self._service
+        with self._lock:
+            if self._service is None:
+                url = self.settings.resolved_database_url
+                try:
+                    migrate(url)
+                except PAError as exc:
+                    raise StorageError(f"The database is not available: {exc}") from exc
+                self._service = ConversationService.from_url(url)
+        return self._service
