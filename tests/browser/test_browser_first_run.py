@@ -6,7 +6,7 @@ import pytest
 from browser_helpers import StreamlitServer, app_env, screenshot
 from playwright.sync_api import expect
 
-from pa_core import auth, ui_support
+from pa_core import auth
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30_000
@@ -35,7 +35,7 @@ def test_first_admin_then_chat(browser, fresh_server):
     try:
         page.goto(server.url + "/")
         expect(page.get_by_role("heading", name="Welcome to Personal Assistant")).to_be_visible()
-        code_file = ui_support.setup_code_path(auth_path)
+        code_file = auth.setup_code_path(auth_path)
         assert code_file.exists()
         code = code_file.read_text().strip()
         assert code in server.log_tail(200)  # printed where the server was started
