@@ -1,7 +1,7 @@
 """Entry point (`streamlit run app.py`): page config, login gate, navigation over pages/.
 
-`streamlit run app.py` finds the `st.App` below and serves it, so the first-run setup code is
-printed when the server starts; each browser session runs this file as its script.
+`streamlit run app.py` finds the `st.App` below and serves it, so its startup hook prints the
+first-run setup code when the server starts; each browser session runs this file as its script.
 """
 
 from __future__ import annotations
@@ -23,21 +23,25 @@ def main() -> None:
     """One script run: configuration, login, then the requested page."""
     st.set_page_config(page_title="Personal Assistant", page_icon="💬", layout="wide")
     ui.remember_requested_query()
-    ctx = ui.open_login_context()
+    ctx = login.open_login_context()
     if not ctx.has_users:
         ui.run_page(st.navigation(ui.setup_pages(), position="hidden"))
         return
     pages = ui.app_pages()
-    user = ui.logged_in_user(ctx, pages)
+    user = login.logged_in_user(ctx, pages)
     if user is None:
         return  # the login form is shown
     nav = st.navigation(pages)
     ui.restore_requested_query()
-    ui.account_sidebar(ctx, user)
+    login.account_sidebar(ctx, user)
     ui.run_page(nav)
 
 
 if __name__ == "__main__":  # a script run of a browser session
+    # Imported here, not above: the server imports this module once before its runtime exists,
+    # and streamlit-authenticator's cookie component must be declared inside the runtime.
+    from ui import login
+
     main()
-else:  # imported by `streamlit run app.py` to serve the app
+else:  # imported once by `streamlit run app.py`, which serves this st.App (its startup hook)
     app = st.App(str(ROOT / "app.py"), lifespan=startup.lifespan)

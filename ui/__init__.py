@@ -1,4 +1,9 @@
-"""Streamlit-side helpers of the app: state, the login gate, the page guard, formatting."""
+"""Streamlit-side helpers of the app: state, the page guard; ui.login is the login gate.
+
+ui.login (streamlit-authenticator) is imported by app.py's script runs only: the server imports
+app.py once before its runtime exists, and the authenticator's cookie component must be
+declared inside the runtime.
+"""
 
 from ui.guard import (
     app_pages,
@@ -9,18 +14,12 @@ from ui.guard import (
     run_page,
     setup_pages,
 )
-from ui.login import LoginContext, account_sidebar, log_out, logged_in_user, open_login_context
 from ui.state import FLASH_KEY, current_user, service, settings, show_error, user_message
 
 __all__ = [
     "FLASH_KEY",
-    "LoginContext",
-    "account_sidebar",
     "app_pages",
     "current_user",
-    "log_out",
-    "logged_in_user",
-    "open_login_context",
     "remember_requested_query",
     "require_first_run",
     "require_login",

@@ -111,3 +111,21 @@ def test_unreachable_database_is_a_readable_error_not_a_traceback(app_env, monke
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("The app cannot start:")
     assert not at.chat_input
+
+
+def test_a_mixed_case_config_user_logs_in_under_either_case_as_one_user(
+    app_env, tmp_path, monkeypatch
+):
+    path = tmp_path / "mixed" / "auth.yaml"
+    auth.add_user(path, "Alice", "mixed-case-pw", name="Alice Mixed")
+    monkeypatch.setenv("PA_AUTH_CONFIG", str(path))
+    ids = set()
+    for typed in ("Alice", "alice", "ALICE"):
+        at = app_env.app(username=None).run()
+        _login(at, typed, "mixed-case-pw")
+        assert_no_exception(at)
+        assert at.chat_input, typed
+        user = at.session_state["pa_user"]
+        assert user.username == "Alice", typed
+        ids.add(user.id)
+    assert ids == {app_env.svc.get_user("Alice").id}
