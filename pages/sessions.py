@@ -9,6 +9,8 @@ from pa_core import PAError, SessionRecord
 from ui import exports
 from ui import format as fmt
 
+user = ui.require_login()
+
 CURSORS_KEY = "pa_sessions_cursors"  # keyset cursors: id of the last session of each earlier page
 SELECTED_KEY = "pa_sessions_selected"  # session ids ticked for export
 RENAMING_KEY = "pa_sessions_renaming"
@@ -16,7 +18,6 @@ DELETING_KEY = "pa_sessions_deleting"
 EXPORT_KEY = "pa_sessions_export"  # prepared large export: ((selection, total), file path)
 CHAT_PAGE = "pages/chat.py"
 
-user = ui.require_login()
 svc = ui.service()
 selected: set[str] = st.session_state.setdefault(SELECTED_KEY, set())
 cursors: list[str | None] = st.session_state.setdefault(CURSORS_KEY, [None])

@@ -132,7 +132,7 @@ def test_server_restart_keeps_history(alice_page, pg_app, state):
     page = alice_page
     server.restart()
     # The first run of a fresh process runs a URL-named page without app.py (Streamlit's
-    # pages-directory mode); the page must bounce through the login gate and still show up.
+    # pages-directory mode); its guard runs app.py first, so the login gate still comes first.
     page.goto(f"{server.url}/sessions")
     expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
     expect(page.locator(".st-key-pa-open-" + state["sid"])).to_have_count(1)
