@@ -123,8 +123,7 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     password = _read_password(args)
     path = _auth_path(args, settings)
     auth.add_user(path, args.username, password, name=args.name, email=args.email, admin=args.admin)
-    profile = auth.user_profile(auth.load_auth_config(path), args.username)
-    _service(settings).ensure_user(args.username, **profile)
+    auth.sync_user(_service(settings), auth.load_auth_config(path), args.username)
     print(f"added {'admin' if args.admin else 'user'} {args.username!r} to {path}")
     return 0
 
@@ -147,7 +146,7 @@ def _login_user(
     if name is None:
         raise PAError(f"no login named {args.username!r} in {path}")
     svc = _service(settings)
-    return svc, svc.ensure_user(name, **auth.user_profile(config, name))
+    return svc, auth.sync_user(svc, config, name)
 
 
 def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:

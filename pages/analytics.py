@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from pa_core import PAError, ui_support
-from pages import common
+import ui
+from pa_core import PAError
+from ui import exports
+from ui import format as fmt
 
-svc = common.service()
-user = common.current_user()
+user = ui.require_login()
+svc = ui.service()
 
 st.title("Analytics")
 
@@ -36,20 +38,20 @@ if not isinstance(picked, tuple | list) or len(picked) != 2:
     st.info("Pick the last day of the range too.")
     st.stop()
 start, end = picked
-since, until = ui_support.date_range_bounds(start, end)
+since, until = fmt.date_range_bounds(start, end)
 try:
     metrics = svc.session_metrics(
         user=None if scope == "everyone" else user, since=since, until=until
     )
 except PAError as exc:
-    common.show_error(exc, "The figures could not be computed")
+    ui.show_error(exc, "The figures could not be computed")
     st.stop()
 
 with controls[2]:
     st.download_button(
         "Download metrics (CSV)",
-        data=ui_support.metrics_csv(metrics, scope=scope),
-        file_name=ui_support.csv_file_name(f"metrics-{scope}"),
+        data=exports.metrics_csv(metrics, scope=scope),
+        file_name=fmt.csv_file_name(f"metrics-{scope}"),
         mime="text/csv",
         on_click="ignore",
         icon=":material/download:",
@@ -65,12 +67,8 @@ row1[1].metric("Messages", f"{metrics.messages:,}")
 row1[2].metric("Active days", metrics.active_days)
 row1[3].metric("Messages per session", f"{metrics.messages_per_session:.1f}")
 row2 = st.columns(4)
-row2[0].metric(
-    "Processing time (mean)", ui_support.format_duration_ms(metrics.processing_time_mean_ms)
-)
-row2[1].metric(
-    "Processing time (p95)", ui_support.format_duration_ms(metrics.processing_time_p95_ms)
-)
+row2[0].metric("Processing time (mean)", fmt.format_duration_ms(metrics.processing_time_mean_ms))
+row2[1].metric("Processing time (p95)", fmt.format_duration_ms(metrics.processing_time_p95_ms))
 row2[2].metric(
     "Error rate", f"{metrics.error_rate:.1%}", help=f"{metrics.errors} failed assistant repl(ies)"
 )
@@ -78,7 +76,7 @@ row2[3].metric("Tokens", f"{metrics.total_tokens:,}")
 
 if metrics.messages:
     days = pd.date_range(start, end, freq="D")
-    daily = pd.DataFrame(ui_support.daily_rows(metrics))  # messages, so at least one day
+    daily = pd.DataFrame(exports.daily_rows(metrics))  # messages, so at least one day
     daily["day"] = pd.to_datetime(daily["day"])
     daily = daily.set_index("day").reindex(days)
     counts = daily[["sessions", "messages", "errors"]].fillna(0).astype("int64")

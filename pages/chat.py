@@ -5,23 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 import pa_core
-from pa_core import PAError, ui_support
-from pages import common
+import ui
+from pa_core import PAError
+from ui import exports
+from ui import format as fmt
+
+user = ui.require_login()
 
 OLDER_KEY = "pa_chat_older_pages"  # {session_id: how many earlier pages of 50 are shown}
 FRESH_KEY = "pa_chat_fresh_sid"  # the empty session this browser session created last
-ASSISTANT_KEY = "pa_assistant"
 
-svc = common.service()
-user = common.current_user()
-
-
-def assistant() -> pa_core.PersonalAssistant:
-    """This browser session's assistant (provider chosen by Settings)."""
-    cached = st.session_state.get(ASSISTANT_KEY)
-    if cached is None or cached.user.id != user.id:
-        cached = st.session_state[ASSISTANT_KEY] = pa_core.PersonalAssistant(svc, user)
-    return cached
+svc = ui.service()
 
 
 def new_session() -> pa_core.SessionRecord:
@@ -53,7 +47,7 @@ def current_session() -> tuple[pa_core.SessionRecord, str | None]:
 def load_messages(session: pa_core.SessionRecord) -> list[pa_core.MessageRecord]:
     """The last 50 messages plus the earlier pages asked for, in one query."""
     pages = st.session_state.get(OLDER_KEY, {}).get(session.session_id, 0)
-    limit = ui_support.PAGE_SIZE_MESSAGES * (1 + pages)
+    limit = fmt.PAGE_SIZE_MESSAGES * (1 + pages)
     return svc.get_messages(session.session_id, user=user, limit=limit)
 
 
@@ -77,25 +71,25 @@ def show_message(message: pa_core.MessageRecord) -> None:
             if message.error_message:
                 st.caption(f"Details: {message.error_message[:500]}")
         else:
-            st.markdown(ui_support.no_remote_images(message.content))
+            st.markdown(fmt.no_remote_images(message.content))
         if message.role == "assistant":
-            st.caption(ui_support.message_caption(message))
+            st.caption(fmt.message_caption(message))
 
 
 try:
     session, notice = current_session()
 except PAError as exc:
-    common.show_error(exc, "The conversation could not be opened")
+    ui.show_error(exc, "The conversation could not be opened")
     st.stop()
 sid = session.session_id
 
-st.subheader(ui_support.md_text(ui_support.session_title(session.title)))
+st.subheader(fmt.md_text(fmt.session_title(session.title)))
 with st.container(horizontal=True, vertical_alignment="center"):
     st.button("New chat", icon=":material/add:", on_click=start_new_chat, key="pa-new-chat")
     st.download_button(
         "Download this chat (CSV)",
-        data=lambda: ui_support.chunks_to_bytes(svc.export_csv(user, [sid])),
-        file_name=ui_support.csv_file_name(f"chat-{sid[:8]}"),
+        data=lambda: exports.csv_bytes(svc.export_csv(user, [sid])),
+        file_name=fmt.csv_file_name(f"chat-{sid[:8]}"),
         mime="text/csv",
         on_click="ignore",
         icon=":material/download:",
@@ -103,8 +97,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
         disabled=session.message_count == 0,
     )
     st.caption(
-        f"{session.message_count:,} message(s) · started "
-        f"{ui_support.format_timestamp(session.created_at)}"
+        f"{session.message_count:,} message(s) · started {fmt.format_timestamp(session.created_at)}"
     )
 with (
     st.expander("Rename this chat", icon=":material/edit:"),
@@ -115,13 +108,14 @@ with (
         try:
             svc.rename_session(sid, user=user, title=new_title.strip())
         except PAError as exc:
-            common.show_error(exc, "Could not rename")
+            ui.show_error(exc, "Could not rename")
         else:
             st.rerun()
 
 if notice:
     st.warning(notice, icon=":material/search_off:")
-bot = assistant()
+# One assistant per script run (nothing of it lives in session_state); the process Settings.
+bot = pa_core.PersonalAssistant(svc, user, settings=ui.settings())
 if bot.config_warning:
     st.warning(bot.config_warning)
 if bot.is_offline:
@@ -135,7 +129,7 @@ if bot.is_offline:
 try:
     messages = load_messages(session)
 except PAError as exc:
-    common.show_error(exc, "The messages could not be loaded")
+    ui.show_error(exc, "The messages could not be loaded")
     messages = []
 if len(messages) < session.message_count:
     st.button(
@@ -152,12 +146,12 @@ if not messages:
 prompt = st.chat_input("Message the assistant")
 if prompt:
     with st.chat_message("user"):
-        st.markdown(ui_support.no_remote_images(prompt))
+        st.markdown(fmt.no_remote_images(prompt))
     with st.chat_message("assistant"):
         try:
-            st.write_stream(ui_support.no_remote_images_stream(bot.stream(prompt, session_id=sid)))
+            st.write_stream(fmt.no_remote_images_stream(bot.stream(prompt, session_id=sid)))
         except PAError as exc:
-            common.show_error(exc, "The message was not sent")
+            ui.show_error(exc, "The message was not sent")
             st.stop()
     reply = bot.last_reply
     if reply is not None and reply.session_id != sid:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pa_core import PAError, SessionRecord, ui_support
-from pages import common
+import ui
+from pa_core import PAError, SessionRecord
+from ui import exports
+from ui import format as fmt
 
-CURSORS_KEY = "pa_sessions_cursors"  # keyset cursors: last record of each previous page
+user = ui.require_login()
+
+CURSORS_KEY = "pa_sessions_cursors"  # keyset cursors: id of the last session of each earlier page
 SELECTED_KEY = "pa_sessions_selected"  # session ids ticked for export
 RENAMING_KEY = "pa_sessions_renaming"
 DELETING_KEY = "pa_sessions_deleting"
-EXPORT_KEY = "pa_sessions_export"  # prepared large export: ((selection, total), bytes)
+EXPORT_KEY = "pa_sessions_export"  # prepared large export: ((selection, total), file path)
 CHAT_PAGE = "pages/chat.py"
 
-svc = common.service()
-user = common.current_user()
+svc = ui.service()
 selected: set[str] = st.session_state.setdefault(SELECTED_KEY, set())
-cursors: list[SessionRecord | None] = st.session_state.setdefault(CURSORS_KEY, [None])
+cursors: list[str | None] = st.session_state.setdefault(CURSORS_KEY, [None])
 
 
 def open_session(session_id: str) -> None:
@@ -34,9 +37,9 @@ def toggle(session_id: str) -> None:
     st.session_state.pop(EXPORT_KEY, None)
 
 
-def next_page(last: SessionRecord) -> None:
-    """Button callback: the page after `last`."""
-    cursors.append(last)
+def next_page(last_id: str) -> None:
+    """Button callback: the page after the session `last_id`."""
+    cursors.append(last_id)
 
 
 def previous_page() -> None:
@@ -46,45 +49,53 @@ def previous_page() -> None:
 
 
 def export_section() -> None:
-    """Download of all (or the selected) sessions as CSV; large ones with a progress bar."""
+    """Download of all (or the selected) sessions as CSV; large ones prepared with progress."""
     chosen = sorted(selected)
-    label = ui_support.selected_label(len(chosen))
     try:
         total = svc.count_messages(user, chosen or None)
     except PAError as exc:
-        common.show_error(exc, "The export is not available")
+        ui.show_error(exc, "The export is not available")
         return
-    name = ui_support.csv_file_name("sessions")
-    if total <= ui_support.LAZY_EXPORT_MAX:
-        st.download_button(
-            label,
-            data=lambda: ui_support.chunks_to_bytes(svc.export_csv(user, chosen or None)),
-            file_name=name,
-            mime="text/csv",
-            on_click="ignore",
-            icon=":material/download:",
-            key="pa-sessions-csv",
-        )
+    if total <= exports.LAZY_EXPORT_MAX:
+        download_button(lambda: exports.csv_bytes(svc.export_csv(user, chosen or None)))
         st.caption(f"{total:,} message(s)")
         return
     prepared = st.session_state.get(EXPORT_KEY)
-    if prepared and prepared[0] == (chosen, total):  # stale once messages were added
-        st.download_button(
-            label, data=prepared[1], file_name=name, mime="text/csv", key="pa-sessions-csv"
-        )
+    if prepared and prepared[0] == (tuple(chosen), total):  # stale once messages were added
+        download_button(exports.file_reader(prepared[1]))
         return
     if st.button(f"Prepare CSV of {total:,} messages", key="pa-sessions-prepare"):
-        bar = st.progress(0.0, text="Exporting…")
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            bar.progress(min(done / total, 1.0), text=f"Exporting… {done:,} / {total:,}")
-
-        data = ui_support.chunks_to_bytes(svc.export_csv(user, chosen or None, progress=advance))
-        st.session_state[EXPORT_KEY] = ((chosen, total), data)
+        prepare_export(chosen, total, replaces=prepared[1] if prepared else None)
         st.rerun()
+
+
+def download_button(data) -> None:
+    """The export's download button; `data` is called only when the user clicks it."""
+    st.download_button(
+        fmt.selected_label(len(selected)),
+        data=data,
+        file_name=fmt.csv_file_name("sessions"),
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="pa-sessions-csv",
+    )
+
+
+def prepare_export(chosen: list[str], total: int, *, replaces: str | None) -> None:
+    """Write the export to a private temporary file with a progress bar; keep only its path."""
+    bar = st.progress(0.0, text="Exporting…")
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        bar.progress(min(done / total, 1.0), text=f"Exporting… {done:,} / {total:,}")
+
+    path = exports.write_export_file(
+        svc.export_csv(user, chosen or None, progress=advance), replaces=replaces
+    )
+    st.session_state[EXPORT_KEY] = ((tuple(chosen), total), path)
 
 
 def search_section() -> None:
@@ -95,7 +106,7 @@ def search_section() -> None:
     try:
         hits = svc.search_messages(user, query, limit=20)
     except PAError as exc:
-        common.show_error(exc, "Search failed")
+        ui.show_error(exc, "Search failed")
         return
     if not hits:
         st.info("No message matches that search.")
@@ -106,10 +117,10 @@ def search_section() -> None:
             text_col, open_col = st.columns([8, 1], vertical_alignment="center")
             with text_col:
                 st.markdown(
-                    f"**{ui_support.md_text(ui_support.session_title(hit.session_title))}** · "
-                    f"{hit.role} · {ui_support.format_timestamp(hit.created_at)}"
+                    f"**{fmt.md_text(fmt.session_title(hit.session_title))}** · "
+                    f"{hit.role} · {fmt.format_timestamp(hit.created_at)}"
                 )
-                st.markdown(ui_support.no_remote_images(hit.snippet))
+                st.markdown(fmt.no_remote_images(hit.snippet))
             with open_col:
                 if st.button("Open", key=f"pa-hit-{hit.message_id}"):
                     open_session(hit.session_id)
@@ -130,10 +141,10 @@ def session_row(session: SessionRecord) -> None:
                 label_visibility="collapsed",
             )
         with info:
-            st.markdown(f"**{ui_support.md_text(ui_support.session_title(session.title))}**")
+            st.markdown(f"**{fmt.md_text(fmt.session_title(session.title))}**")
             st.caption(
-                f"created {ui_support.format_timestamp(session.created_at)} · "
-                f"last activity {ui_support.format_timestamp(session.last_activity_at)} · "
+                f"created {fmt.format_timestamp(session.created_at)} · "
+                f"last activity {fmt.format_timestamp(session.last_activity_at)} · "
                 f"{session.message_count:,} message(s)"
             )
         with actions, st.container(horizontal=True, horizontal_alignment="right"):
@@ -165,7 +176,7 @@ def rename_form(session: SessionRecord) -> None:
         try:
             svc.rename_session(session.session_id, user=user, title=title.strip())
         except PAError as exc:
-            common.show_error(exc, "Could not rename")
+            ui.show_error(exc, "Could not rename")
             return
         st.session_state.pop(RENAMING_KEY, None)
         st.toast("Renamed.")
@@ -175,7 +186,7 @@ def rename_form(session: SessionRecord) -> None:
 def delete_confirmation(session: SessionRecord) -> None:
     """Ask before deleting a session and all its messages for good."""
     st.warning(
-        f"Delete **{ui_support.md_text(ui_support.session_title(session.title))}** and its "
+        f"Delete **{fmt.md_text(fmt.session_title(session.title))}** and its "
         f"{session.message_count:,} message(s)? This cannot be undone."
     )
     yes, no = st.columns(2)
@@ -183,7 +194,7 @@ def delete_confirmation(session: SessionRecord) -> None:
         try:
             svc.delete_session(session.session_id, user=user)
         except PAError as exc:
-            common.show_error(exc, "Could not delete")
+            ui.show_error(exc, "Could not delete")
             return
         st.session_state.pop(DELETING_KEY, None)
         selected.discard(session.session_id)
@@ -199,17 +210,20 @@ st.title("Sessions")
 search_section()
 st.divider()
 
-size = ui_support.PAGE_SIZE_SESSIONS
+size = fmt.PAGE_SIZE_SESSIONS
 try:
     # A chat opened but never used (no message, no title) is not worth a row; left out in SQL,
     # so every page is full.
-    rows = svc.get_user_sessions(user, limit=size + 1, before=cursors[-1], include_empty=False)
+    before = svc.get_session(cursors[-1], user=user) if cursors[-1] else None
+    if cursors[-1] and before is None:  # the cursor's session was deleted: back to page one
+        cursors[:] = [None]
+    rows = svc.get_user_sessions(user, limit=size + 1, before=before, include_empty=False)
 except PAError as exc:
-    common.show_error(exc, "The sessions could not be loaded")
+    ui.show_error(exc, "The sessions could not be loaded")
     st.stop()
 has_next = len(rows) > size
 rows = rows[:size]
-cursor = rows[-1] if rows else None  # keyset cursor: the last row shown
+cursor = rows[-1].session_id if rows else None  # keyset cursor: the last row shown
 
 with st.container(horizontal=True, vertical_alignment="center"):
     export_section()

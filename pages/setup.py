@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import streamlit as st
 
-from pa_core import PAError, auth, ui_support
-from pages import common
+import ui
+from pa_core import PAError, auth
 
-settings = common.settings()
-config_path = settings.auth_config
-if auth.has_users(config_path):  # only reachable directly on a fresh process's first run
-    common.bounce_to_app()
-    st.stop()
+config_path = ui.require_first_run()
 
 st.title("Welcome to Personal Assistant")
 st.write(
@@ -21,18 +15,12 @@ st.write(
     "after. Further accounts: `python -m pa_core user add NAME [--admin]`."
 )
 
-code, created = ui_support.ensure_setup_code(config_path)
-if created:
-    # Printed where the server was started, so only whoever runs it can create the admin.
-    print(
-        f"\n  Personal Assistant first-run setup code: {code}\n"
-        f"  (also stored in {ui_support.setup_code_path(config_path)})\n",
-        file=sys.stderr,
-        flush=True,
-    )
+code, created = auth.ensure_setup_code(config_path)
+if created:  # printed at server start already, unless the file was removed since
+    auth.print_setup_code(config_path, code)
 st.info(
     "For safety, enter the **setup code** printed in the terminal where you started "
-    f"`streamlit run app.py` (it is also stored in `{ui_support.setup_code_path(config_path)}`).",
+    f"`streamlit run app.py` (it is also stored in `{auth.setup_code_path(config_path)}`).",
     icon=":material/key:",
 )
 
@@ -46,9 +34,9 @@ with st.form("pa-setup"):
 
 if submitted:
     if auth.has_users(config_path):
-        st.session_state["pa_flash"] = "An account exists already; please log in."
+        st.session_state[ui.FLASH_KEY] = "An account exists already; please log in."
         st.rerun()  # app.py now shows the login form, with this note
-    elif not ui_support.check_setup_code(config_path, entered):
+    elif not auth.check_setup_code(config_path, entered):
         st.error("That setup code is not right. Look for it in the terminal running the app.")
     elif password != repeat:
         st.error("The two passwords differ.")
@@ -57,13 +45,10 @@ if submitted:
             auth.add_user(
                 config_path, username.strip(), password, name=name.strip() or None, admin=True
             )
-            config = auth.load_auth_config(config_path)
-            common.service().ensure_user(
-                username.strip(), **auth.user_profile(config, username.strip())
-            )
+            auth.sync_user(ui.service(), auth.load_auth_config(config_path), username.strip())
         except PAError as exc:
             st.error(str(exc))
         else:
-            ui_support.remove_setup_code(config_path)
-            st.session_state["pa_flash"] = f"Administrator {username.strip()!r} created. Log in."
+            auth.remove_setup_code(config_path)
+            st.session_state[ui.FLASH_KEY] = f"Administrator {username.strip()!r} created. Log in."
             st.rerun()

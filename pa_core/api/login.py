@@ -110,7 +110,7 @@ class BasicAuthenticator:
         if not auth.verify_password(config, name, password):
             self.throttle.failed(name)
             return None
-        user = service.ensure_user(name, **auth.user_profile(config, name))
+        user = auth.sync_user(service, config, name)
         self._remember(key, config, name, user)
         return user
 
@@ -125,7 +125,7 @@ class BasicAuthenticator:
             return None  # removing a login from the YAML also ends its API access
         profile = auth.user_profile(config, name)
         if any(getattr(user, k) != v for k, v in profile.items() if v is not None):
-            user = service.ensure_user(user.username, **profile)
+            user = auth.sync_user(service, config, name)
         return user
 
     def clear(self) -> None:

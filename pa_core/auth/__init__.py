@@ -1,7 +1,77 @@
 """The one login policy shared by the app, the API and the CLI."""
 
-from pa_core.auth.credentials import *  # noqa: F403 - the package's public face
-from pa_core.auth.credentials import __all__ as _credentials_all
-from pa_core.auth.throttle import LoginThrottle, TooManyFailedLogins  # noqa: F401 - re-exported
+from pa_core.auth.cookies import (
+    COOKIE_KEY_FILE,
+    LOGOUTS_FILE,
+    MIN_COOKIE_KEY_BYTES,
+    issue_login_token,
+    last_logout,
+    logouts_path,
+    record_logout,
+    resolve_cookie_key,
+    user_from_token,
+)
+from pa_core.auth.credentials import (
+    COOKIE_EXPIRY_DAYS,
+    COOKIE_NAME,
+    MIN_PASSWORD_CHARS,
+    AuthConfigError,
+    add_user,
+    find_username,
+    has_users,
+    hash_password,
+    is_password_hash,
+    load_auth_config,
+    save_auth_config,
+    user_entry,
+    user_profile,
+    verify_password,
+)
+from pa_core.auth.setup_code import (
+    SETUP_CODE_FILE,
+    announce_setup_code,
+    check_setup_code,
+    ensure_setup_code,
+    print_setup_code,
+    remove_setup_code,
+    setup_code_path,
+)
+from pa_core.auth.sync import UnknownUser, sync_user
+from pa_core.auth.throttle import LoginThrottle, TooManyFailedLogins
 
-__all__ = list(_credentials_all)
+__all__ = [
+    "COOKIE_EXPIRY_DAYS",
+    "COOKIE_KEY_FILE",
+    "COOKIE_NAME",
+    "LOGOUTS_FILE",
+    "MIN_COOKIE_KEY_BYTES",
+    "MIN_PASSWORD_CHARS",
+    "SETUP_CODE_FILE",
+    "AuthConfigError",
+    "LoginThrottle",
+    "TooManyFailedLogins",
+    "UnknownUser",
+    "add_user",
+    "announce_setup_code",
+    "check_setup_code",
+    "ensure_setup_code",
+    "find_username",
+    "has_users",
+    "hash_password",
+    "is_password_hash",
+    "issue_login_token",
+    "last_logout",
+    "load_auth_config",
+    "logouts_path",
+    "print_setup_code",
+    "record_logout",
+    "remove_setup_code",
+    "resolve_cookie_key",
+    "save_auth_config",
+    "setup_code_path",
+    "sync_user",
+    "user_entry",
+    "user_from_token",
+    "user_profile",
+    "verify_password",
+]

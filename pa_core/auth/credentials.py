@@ -1,51 +1,29 @@
-"""The login config: streamlit-authenticator's YAML (credentials/cookie), read and written here."""
+"""The credentials file: streamlit-authenticator's YAML (credentials, cookie), read and written."""
 
 from __future__ import annotations
 
-import json
+import copy
 import os
 import re
-import secrets
 import tempfile
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
 import bcrypt
 import yaml
 
-from pa_core.config import Settings
 from pa_core.errors import ValidationError
 
 COOKIE_NAME = "pa_auth"
 COOKIE_EXPIRY_DAYS = 30
 MIN_PASSWORD_CHARS = 8
-MIN_COOKIE_KEY_BYTES = 32
-COOKIE_KEY_FILE = "cookie_key"
+CACHE_MAX_FILES = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,150}$")
+_BCRYPT = re.compile(r"^\$2[aby]\$\d+\$.{53}$")  # what streamlit-authenticator accepts
 
-
-__all__ = [
-    "AuthConfigError",
-    "COOKIE_EXPIRY_DAYS",
-    "COOKIE_KEY_FILE",
-    "COOKIE_NAME",
-    "LOGOUTS_FILE",
-    "MIN_COOKIE_KEY_BYTES",
-    "MIN_PASSWORD_CHARS",
-    "add_user",
-    "find_username",
-    "has_users",
-    "hash_password",
-    "last_logout",
-    "load_auth_config",
-    "logouts_path",
-    "record_logout",
-    "resolve_cookie_key",
-    "save_auth_config",
-    "user_profile",
-    "verify_password",
-]
+_cache: dict[tuple[str, int, int], dict[str, Any]] = {}
+_cache_lock = threading.Lock()
 
 
 class AuthConfigError(ValidationError):
@@ -53,21 +31,50 @@ class AuthConfigError(ValidationError):
 
 
 def load_auth_config(path: Path | str) -> dict[str, Any]:
-    """The YAML as a dict with `credentials.usernames` and `cookie`; empty skeleton if missing."""
+    """The YAML with `credentials.usernames` and `cookie`, parsed again only when the file changed.
+
+    Cached by (path, mtime_ns, size), shared by every thread; each caller gets its own deep
+    copy, so changing the result never changes what the next caller reads. A missing file
+    reads as the empty skeleton.
+    """
     path = Path(path)
-    data: dict[str, Any] = {}
-    if path.exists():
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise AuthConfigError(f"The auth config {path} is not valid YAML: {exc}") from None
-        if not isinstance(data, dict):
-            raise AuthConfigError(f"The auth config {path} must be a mapping.")
-    data.setdefault("credentials", {})
-    data["credentials"] = data["credentials"] or {}
-    data["credentials"].setdefault("usernames", {})
-    data["credentials"]["usernames"] = data["credentials"]["usernames"] or {}
-    cookie = data.setdefault("cookie", {}) or {}
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return _with_defaults({})
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is None:
+        cached = _with_defaults(_parse_auth_file(path))
+        with _cache_lock:
+            for old in [k for k in _cache if k[0] == key[0]]:
+                del _cache[old]  # an older version of the same file
+            while len(_cache) >= CACHE_MAX_FILES:
+                del _cache[next(iter(_cache))]
+            _cache[key] = cached
+    return copy.deepcopy(cached)
+
+
+def _parse_auth_file(path: Path) -> dict[str, Any]:
+    """The parsed YAML mapping of `path` (AuthConfigError when it is not one)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise AuthConfigError(f"The auth config {path} is not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise AuthConfigError(f"The auth config {path} cannot be read: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise AuthConfigError(f"The auth config {path} must be a mapping.")
+    return data
+
+
+def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with an empty `credentials.usernames` and the default cookie settings filled in."""
+    credentials = data.get("credentials") or {}
+    credentials["usernames"] = credentials.get("usernames") or {}
+    data["credentials"] = credentials
+    cookie = data.get("cookie") or {}
     cookie.setdefault("name", COOKIE_NAME)
     cookie.setdefault("expiry_days", COOKIE_EXPIRY_DAYS)
     data["cookie"] = cookie
@@ -76,12 +83,16 @@ def load_auth_config(path: Path | str) -> dict[str, Any]:
 
 def save_auth_config(path: Path | str, config: dict[str, Any]) -> None:
     """Write the YAML atomically, readable by the owner only."""
-    path = Path(path)
+    write_private_file(Path(path), yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Replace `path` atomically with `text`, mode 0600 (no reader ever sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".auth-", suffix=".yaml")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            yaml.safe_dump(config, fh, sort_keys=False, allow_unicode=True)
+            fh.write(text)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
@@ -102,6 +113,11 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
 
 
+def is_password_hash(value: Any) -> bool:
+    """True when a config entry's password is a bcrypt hash (plain text never logs in)."""
+    return isinstance(value, str) and bool(_BCRYPT.match(value))
+
+
 def add_user(
     path: Path | str,
     username: str,
@@ -120,7 +136,7 @@ def add_user(
         raise ValidationError(f"The password needs at least {MIN_PASSWORD_CHARS} characters.")
     config = load_auth_config(path)
     users = config["credentials"]["usernames"]
-    if username in users:
+    if find_username(config, username) is not None:
         raise ValidationError(f"User {username!r} already exists.")
     first, _, last = (name or username).partition(" ")
     users[username] = {
@@ -144,23 +160,26 @@ def find_username(config: dict[str, Any], username: str | None) -> str | None:
     return None
 
 
+def user_entry(config: dict[str, Any], username: str | None) -> dict[str, Any] | None:
+    """The config entry of the user `username` names (any case), or None."""
+    name = find_username(config, username)
+    return (config["credentials"]["usernames"].get(name) or {}) if name else None
+
+
 def verify_password(config: dict[str, Any], username: str, password: str) -> bool:
     """True when `password` matches the bcrypt hash of the user `username` names (any case)."""
-    name = find_username(config, username)
-    entry = config["credentials"]["usernames"].get(name) if name else None
-    stored = (entry or {}).get("password")
-    if not entry or not isinstance(stored, str) or not isinstance(password, str):
+    stored = (user_entry(config, username) or {}).get("password")
+    if not is_password_hash(stored) or not isinstance(password, str):
         return False
     try:
         return bcrypt.checkpw(password.encode("utf-8"), stored.encode("utf-8"))
-    except ValueError:  # a plain-text password left in the file is never accepted
+    except ValueError:  # a malformed hash left in the file is never accepted
         return False
 
 
 def user_profile(config: dict[str, Any], username: str) -> dict[str, Any]:
     """display_name, email and role ('admin' when the config's roles say so) of a user."""
-    found = find_username(config, username)
-    entry = (config["credentials"]["usernames"].get(found) if found else None) or {}
+    entry = user_entry(config, username) or {}
     name = " ".join(p for p in (entry.get("first_name"), entry.get("last_name")) if p)
     roles = entry.get("roles") or []
     return {
@@ -168,65 +187,3 @@ def user_profile(config: dict[str, Any], username: str) -> dict[str, Any]:
         "email": entry.get("email") or None,
         "role": "admin" if "admin" in roles else "user",
     }
-
-
-def resolve_cookie_key(settings: Settings, config: dict[str, Any]) -> str:
-    """PA_COOKIE_KEY, else the YAML's cookie.key, else a key generated once beside the config."""
-    if settings.cookie_key:
-        if len(settings.cookie_key.encode()) < MIN_COOKIE_KEY_BYTES:
-            raise ValidationError(f"PA_COOKIE_KEY must be at least {MIN_COOKIE_KEY_BYTES} bytes.")
-        return settings.cookie_key
-    key = (config.get("cookie") or {}).get("key")
-    if isinstance(key, str) and len(key.encode()) >= MIN_COOKIE_KEY_BYTES:
-        return key
-    key_file = Path(settings.auth_config).parent / COOKIE_KEY_FILE
-    if key_file.exists():
-        return key_file.read_text(encoding="utf-8").strip()
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    new_key = secrets.token_urlsafe(48)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(new_key)
-    return new_key
-
-
-# -- logout: cookies issued before a user's last logout are refused (server side) ---------------
-
-LOGOUTS_FILE = "logouts.json"
-
-
-def logouts_path(auth_config: Path | str) -> Path:
-    """Where the last-logout times live: beside the auth config."""
-    return Path(auth_config).parent / LOGOUTS_FILE
-
-
-def last_logout(auth_config: Path | str, username: str) -> float | None:
-    """When `username` last logged out (Unix time), or None."""
-    try:
-        data = json.loads(logouts_path(auth_config).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return None
-    value = data.get(username.lower()) if isinstance(data, dict) else None
-    return float(value) if isinstance(value, int | float) else None
-
-
-def record_logout(auth_config: Path | str, username: str, when: float | None = None) -> None:
-    """Remember that `username` logged out now: login cookies issued before are refused."""
-    path = logouts_path(auth_config)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    data[username.lower()] = time.time() if when is None else when
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".logouts-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

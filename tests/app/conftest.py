@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from app_helpers import COOKIE_KEY, PASSWORDS, AppEnv
-from streamlit.runtime.pages_manager import PagesManager
 
 from pa_core import auth
 
@@ -34,21 +33,3 @@ def app_env(db_url, tmp_path, auth_template, monkeypatch) -> AppEnv:
     for name in ("PA_LLM_BASE_URL", "PA_LLM_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     return AppEnv(db_url, auth_path)
-
-
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch):
-    """Run every AppTest script run through app.py's st.navigation, as the server does.
-
-    Streamlit keeps a class-wide "pages directory" flag: True when a pages/ folder sits beside
-    the main script, until st.navigation is first called (then False for the whole process).
-    AppTest resets it before every run, which would make each rerun execute the page file alone
-    (skipping app.py's login gate and sidebar). Pinning it to False reproduces the server.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)

@@ -181,3 +181,34 @@ def test_download_button_is_offered(app_env):
     at = app_env.app(query={"session_id": s.session_id}).run()
     labels = [b.label for b in at.download_button]
     assert "Download this chat (CSV)" in labels
+
+
+def test_chat_answers_through_the_configured_model(app_env, monkeypatch):
+    from support.llm_fake import FakeLLM, reply
+
+    llm = FakeLLM().start()
+    try:
+        monkeypatch.setenv("PA_LLM_PROVIDER", "openai")
+        monkeypatch.setenv("PA_LLM_BASE_URL", llm.url)
+        monkeypatch.setenv("PA_LLM_API_KEY", "test-key")
+        monkeypatch.setenv("PA_LLM_MODEL", "app-test-model")
+        llm.push(reply("Bonjour from the configured model", usage=(12, 5)))
+        at = app_env.app().run()
+        assert_no_exception(at)
+        assert "offline" not in texts(at)
+        sid = _sid(at)
+        at.chat_input[0].set_value("Say hello in French").run()
+        assert_no_exception(at)
+        assert "Bonjour from the configured model" in texts(at)
+        sent = llm.requests[0]
+        assert sent["model"] == "app-test-model"
+        assert sent["messages"][-1] == {"role": "user", "content": "Say hello in French"}
+        assert llm.headers[0]["authorization"] == "Bearer test-key"
+        stored = app_env.svc.get_messages(sid, user=app_env.alice)
+        assert [m.content for m in stored] == [
+            "Say hello in French",
+            "Bonjour from the configured model",
+        ]
+        assert stored[1].token_count == 17
+    finally:
+        llm.stop()

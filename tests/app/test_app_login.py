@@ -7,7 +7,7 @@ import time
 
 from app_helpers import assert_no_exception, free_port_url, texts
 
-from pa_core import auth, ui_support
+from pa_core import auth
 
 
 def _input(at, label: str):
@@ -64,7 +64,7 @@ def test_first_run_creates_the_admin_only_with_the_setup_code(app_env, tmp_path,
     at = app_env.app(username=None).run()
     assert_no_exception(at)
     assert "Welcome to Personal Assistant" in [t.value for t in at.title]
-    code_file = ui_support.setup_code_path(config)
+    code_file = auth.setup_code_path(config)
     assert code_file.exists()
     assert stat.S_IMODE(code_file.stat().st_mode) == 0o600
 
@@ -101,7 +101,7 @@ def test_first_run_creates_the_admin_only_with_the_setup_code(app_env, tmp_path,
 def test_no_setup_form_once_a_user_exists(app_env):
     at = app_env.app(username=None).run()
     assert "Setup code" not in [t.label for t in at.text_input]
-    assert not ui_support.setup_code_path(app_env.auth_path).exists()
+    assert not auth.setup_code_path(app_env.auth_path).exists()
 
 
 def test_unreachable_database_is_a_readable_error_not_a_traceback(app_env, monkeypatch):
@@ -111,3 +111,21 @@ def test_unreachable_database_is_a_readable_error_not_a_traceback(app_env, monke
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("The app cannot start:")
     assert not at.chat_input
+
+
+def test_a_mixed_case_config_user_logs_in_under_either_case_as_one_user(
+    app_env, tmp_path, monkeypatch
+):
+    path = tmp_path / "mixed" / "auth.yaml"
+    auth.add_user(path, "Alice", "mixed-case-pw", name="Alice Mixed")
+    monkeypatch.setenv("PA_AUTH_CONFIG", str(path))
+    ids = set()
+    for typed in ("Alice", "alice", "ALICE"):
+        at = app_env.app(username=None).run()
+        _login(at, typed, "mixed-case-pw")
+        assert_no_exception(at)
+        assert at.chat_input, typed
+        user = at.session_state["pa_user"]
+        assert user.username == "Alice", typed
+        ids.add(user.id)
+    assert ids == {app_env.svc.get_user("Alice").id}

@@ -123,10 +123,10 @@ def test_export_button_counts_all_or_selected(app_env):
 
 
 def test_large_export_is_prepared_with_progress(app_env, monkeypatch):
-    from pa_core import ui_support
+    from ui import exports
 
     made = _seed(app_env, 2, messages=4)
-    monkeypatch.setattr(ui_support, "LAZY_EXPORT_MAX", 5)
+    monkeypatch.setattr(exports, "LAZY_EXPORT_MAX", 5)
     at = app_env.page("sessions")
     assert not at.download_button
     prepare = at.button(key="pa-sessions-prepare")

@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PASSWORDS = {"alice": "alice-browser-pw", "bob": "bob-browser-pw"}
+PASSWORDS = {"alice": "alice-browser-pw", "bob": "bob-browser-pw", "carol": "carol-browser-pw"}
 COOKIE_KEY = "browser-test-cookie-key-" + "y" * 32
 
 
@@ -41,8 +41,8 @@ class StreamlitServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> StreamlitServer:
-        """Start the server and wait until its health endpoint answers."""
+    def start(self, timeout: float = 60, *, wait_healthy: bool = True) -> StreamlitServer:
+        """Start the server and (unless told not to) wait until its health endpoint answers."""
         log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed by the child
         self.proc = subprocess.Popen(
             [
@@ -69,6 +69,8 @@ class StreamlitServer:
             start_new_session=True,
         )
         log.close()
+        if not wait_healthy:
+            return self
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -98,6 +100,18 @@ class StreamlitServer:
         """Stop and start again on the same port (the browser keeps its URL and cookie)."""
         self.stop()
         self.start()
+
+    def wait_for_log(self, text: str, timeout: float = 60) -> str:
+        """Wait (without any HTTP request) until the server's output contains `text`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.log_tail(400)
+            if text in log:
+                return log
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{log}")
+            time.sleep(0.1)
+        raise RuntimeError(f"{text!r} not in the server output:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 60) -> str:
         try:

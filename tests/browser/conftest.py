@@ -31,6 +31,9 @@ def pg_app(pg_databases, tmp_path_factory):
     auth_path = tmp / "auth.yaml"
     auth.add_user(auth_path, "alice", PASSWORDS["alice"], name="Alice Admin", admin=True)
     auth.add_user(auth_path, "bob", PASSWORDS["bob"], name="Bob User")
+    auth.add_user(
+        auth_path, "Carol", PASSWORDS["carol"], name="Carol Mixed"
+    )  # spelt with a capital
     server = StreamlitServer(app_env(url, auth_path), tmp / "streamlit.log").start()
     try:
         yield server, url

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -131,7 +132,7 @@ def test_server_restart_keeps_history(alice_page, pg_app, state):
     page = alice_page
     server.restart()
     # The first run of a fresh process runs a URL-named page without app.py (Streamlit's
-    # pages-directory mode); the page must bounce through the login gate and still show up.
+    # pages-directory mode); its guard runs app.py first, so the login gate still comes first.
     page.goto(f"{server.url}/sessions")
     expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
     expect(page.locator(".st-key-pa-open-" + state["sid"])).to_have_count(1)
@@ -224,13 +225,30 @@ def test_sessions_page_search_open_rename_csv_delete(alice_page, pg_app, state):
     wait_idle(page)
     with page.expect_download() as info:
         button.click()
-    with open(info.value.path(), encoding="utf-8-sig") as fh:
-        text = fh.read()
+    data = Path(info.value.path()).read_bytes()
+    # Exactly the service's export, UTF-8 without a BOM (as the README says).
+    assert not data.startswith(b"\xef\xbb\xbf")
+    assert data == "".join(svc.export_csv(alice, [state["sid"]])).encode()
+    text = data.decode("utf-8")
     rows_csv = list(csv.DictReader(io.StringIO(text)))
     assert list(rows_csv[0])[:3] == ["session_id", "session_title", "username"]
     assert {r["session_id"] for r in rows_csv} == {state["sid"]}
     assert [r["role"] for r in rows_csv] == ["user", "assistant", "user", "assistant"]
     assert "84" in rows_csv[1]["content"] and rows_csv[1]["session_title"] == "Zebra budget"
+
+    # Untick it: the button exports every session, again exactly the service's bytes.
+    page.locator(f".st-key-pa-sel-{state['sid']} label").click()
+    button = page.get_by_role("button", name=re.compile(r"Download CSV \(all sessions\)"))
+    expect(button).to_be_visible()
+    wait_idle(page)
+    with page.expect_download() as info:
+        button.click()
+    data = Path(info.value.path()).read_bytes()
+    assert data == "".join(svc.export_csv(alice)).encode()
+    assert {r["session_id"] for r in csv.DictReader(io.StringIO(data.decode()))} == {
+        state["sid"],
+        other_sid,
+    }
 
     # Delete the other session, with confirmation.
     page.locator(f".st-key-pa-del-{other_sid} button").click()
@@ -288,17 +306,26 @@ def test_forged_or_expired_cookie_is_not_a_login(browser, pg_app):
     import jwt
     from browser_helpers import COOKIE_KEY
 
+    from pa_core import auth
+
     server, _ = pg_app
-    # exp_date = issued + 30 days (the config's expiry), as the authenticator writes it; a
-    # cookie issued before alice's logout (earlier in this module) would be refused.
-    future, past = time.time() + 30 * 86_400, time.time() - 60
+    # The app's cookie carries its issue time (iat); one issued before alice's logout (earlier
+    # in this module), or without an issue time, is refused.
+    now = time.time()
+    future, past = now + 30 * 86_400, now - 60
     cases = {
-        "wrong key": jwt.encode({"username": "alice", "exp_date": future}, "k" * 40, "HS256"),
-        "expired": jwt.encode({"username": "alice", "exp_date": past}, COOKIE_KEY, "HS256"),
-        "unknown user": jwt.encode({"username": "eve", "exp_date": future}, COOKIE_KEY, "HS256"),
+        "wrong key": auth.issue_login_token("alice", cookie_key="k" * 40, expiry_days=30),
+        "expired": jwt.encode(
+            {"username": "alice", "exp_date": past, "iat": past - 60}, COOKIE_KEY, "HS256"
+        ),
+        "no issue time": jwt.encode({"username": "alice", "exp_date": future}, COOKIE_KEY, "HS256"),
+        "before logout": auth.issue_login_token(
+            "alice", cookie_key=COOKIE_KEY, expiry_days=30, now=now - 3600
+        ),
+        "unknown user": auth.issue_login_token("eve", cookie_key=COOKIE_KEY, expiry_days=30),
         "garbage": "not-a-jwt",
     }
-    valid = jwt.encode({"username": "alice", "exp_date": future}, COOKIE_KEY, "HS256")
+    valid = auth.issue_login_token("ALICE", cookie_key=COOKIE_KEY, expiry_days=30)
     for label, token in [*cases.items(), ("valid", valid)]:
         context = browser.new_context()
         context.add_cookies([{"name": "pa_auth", "value": token, "url": server.url}])
@@ -306,7 +333,29 @@ def test_forged_or_expired_cookie_is_not_a_login(browser, pg_app):
         page.goto(server.url + "/")
         if label == "valid":
             expect(page.get_by_placeholder(CHAT_INPUT)).to_be_visible()
+            expect(page.get_by_test_id("stSidebar")).to_contain_text("@alice")
         else:
             expect(page.get_by_role("button", name="Log in")).to_be_visible()
             expect(page.get_by_placeholder(CHAT_INPUT)).to_have_count(0)
+        context.close()
+
+
+def test_mixed_case_user_logs_in_and_comes_back_by_cookie_as_one_user(browser, pg_app):
+    server, url = pg_app
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        login(page, server.url, "carol")  # the YAML spells it "Carol"
+        wait_idle(page)
+        expect(page.get_by_test_id("stSidebar")).to_contain_text("@Carol")
+        svc = pa_core.ConversationService.from_url(url)
+        row = svc.get_user("Carol")
+        assert row is not None and svc.get_user("carol") is None
+        page.reload()  # logged in again by the cookie
+        expect(page.get_by_placeholder(CHAT_INPUT)).to_be_visible()
+        expect(page.get_by_test_id("stSidebar")).to_contain_text("@Carol")
+        wait_idle(page)
+        assert [u.username for u in svc.list_users()].count("Carol") == 1
+        assert svc.get_user("Carol").id == row.id
+    finally:
         context.close()

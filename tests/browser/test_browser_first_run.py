@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 from browser_helpers import StreamlitServer, app_env, screenshot
 from playwright.sync_api import expect
 
-from pa_core import auth, ui_support
+from pa_core import auth
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30_000
@@ -27,6 +29,27 @@ def fresh_server(tmp_path_factory):
         server.stop()
 
 
+def test_the_setup_code_is_printed_when_the_server_starts(tmp_path):
+    auth_path = tmp_path / "conf" / "auth.yaml"
+    env = app_env(f"sqlite:///{tmp_path / 'start.db'}", auth_path)
+    server = StreamlitServer(env, tmp_path / "streamlit.log").start(wait_healthy=False)
+    try:
+        # No HTTP request at all: the code is there as soon as the server has started.
+        log = server.wait_for_log("first-run setup code:")
+        code_file = auth.setup_code_path(auth_path)
+        code = code_file.read_text().strip()
+        assert code and code in log
+        assert stat.S_IMODE(code_file.stat().st_mode) == 0o600
+    finally:
+        server.stop()
+    # A restart while there is still no user prints the same code again.
+    server = StreamlitServer(env, tmp_path / "again.log").start(wait_healthy=False)
+    try:
+        assert code in server.wait_for_log("first-run setup code:")
+    finally:
+        server.stop()
+
+
 def test_first_admin_then_chat(browser, fresh_server):
     server, auth_path = fresh_server
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -35,7 +58,7 @@ def test_first_admin_then_chat(browser, fresh_server):
     try:
         page.goto(server.url + "/")
         expect(page.get_by_role("heading", name="Welcome to Personal Assistant")).to_be_visible()
-        code_file = ui_support.setup_code_path(auth_path)
+        code_file = auth.setup_code_path(auth_path)
         assert code_file.exists()
         code = code_file.read_text().strip()
         assert code in server.log_tail(200)  # printed where the server was started

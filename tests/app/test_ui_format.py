@@ -1,14 +1,14 @@
-"""pa_core.ui_support: the page helpers that need no Streamlit."""
+"""ui.format and ui.exports: the page helpers that need no running app."""
 
 from __future__ import annotations
 
 import csv
 import io
-import stat
 from datetime import UTC, date, datetime
 
-from pa_core import ui_support
 from pa_core.records import DailyMetrics, MessageRecord, SessionMetrics, UserMetrics
+from ui import exports
+from ui import format as fmt
 
 
 def _message(**kw) -> MessageRecord:
@@ -36,50 +36,32 @@ def _metrics(**kw) -> SessionMetrics:
     return SessionMetrics(**base)
 
 
-def test_setup_code_is_private_stable_and_checked(tmp_path):
-    config = tmp_path / "conf" / "auth.yaml"
-    code, created = ui_support.ensure_setup_code(config)
-    assert created and len(code) >= 12
-    path = ui_support.setup_code_path(config)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert ui_support.ensure_setup_code(config) == (code, False)
-    assert ui_support.check_setup_code(config, f"  {code}\n")
-    assert not ui_support.check_setup_code(config, code[:-1])
-    assert not ui_support.check_setup_code(config, "")
-    assert not ui_support.check_setup_code(config, None)
-    ui_support.remove_setup_code(config)
-    assert not ui_support.check_setup_code(config, code)
-    assert ui_support.ensure_setup_code(config)[0] != code  # a new code after removal
-
-
 def test_message_caption():
     m = _message(
         tools_used=["calculator", "get_datetime"], processing_time_ms=1530, token_count=1234
     )
-    assert ui_support.message_caption(m) == (
+    assert fmt.message_caption(m) == (
         "tools: calculator, get_datetime · 1.5 s · 1,234 tokens · 2026-11-24 08:15 UTC"
     )
-    assert (
-        ui_support.message_caption(_message(processing_time_ms=7)) == "7 ms · 2026-11-24 08:15 UTC"
-    )
-    assert ui_support.message_caption(_message()) == "2026-11-24 08:15 UTC"
+    assert fmt.message_caption(_message(processing_time_ms=7)) == "7 ms · 2026-11-24 08:15 UTC"
+    assert fmt.message_caption(_message()) == "2026-11-24 08:15 UTC"
 
 
 def test_titles():
-    assert ui_support.session_title(None) == "New chat"
-    assert ui_support.session_title("") == "New chat"
-    assert ui_support.session_title("Trip") == "Trip"
-    assert ui_support.md_text("**a** ![x](u) <b>") == "\\*\\*a\\*\\* \\!\\[x\\]\\(u\\) \\<b\\>"
+    assert fmt.session_title(None) == "New chat"
+    assert fmt.session_title("") == "New chat"
+    assert fmt.session_title("Trip") == "Trip"
+    assert fmt.md_text("**a** ![x](u) <b>") == "\\*\\*a\\*\\* \\!\\[x\\]\\(u\\) \\<b\\>"
 
 
 def test_date_range_bounds_are_half_open_utc_days():
-    since, until = ui_support.date_range_bounds(date(2026, 11, 3), date(2026, 11, 1))
+    since, until = fmt.date_range_bounds(date(2026, 11, 3), date(2026, 11, 1))
     assert since == datetime(2026, 11, 1, tzinfo=UTC)
     assert until == datetime(2026, 11, 4, tzinfo=UTC)
 
 
 def test_metrics_csv_has_every_section_and_neutralises_formulas():
-    text = ui_support.metrics_csv(_metrics(), scope="everyone")
+    text = exports.metrics_csv(_metrics(), scope="everyone")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["section", "key", "metric", "value"]
     sections = {r[0] for r in rows[1:]}
@@ -92,36 +74,36 @@ def test_metrics_csv_has_every_section_and_neutralises_formulas():
 
 
 def test_labels_and_bytes():
-    assert ui_support.selected_label(0) == "Download CSV (all sessions)"
-    assert ui_support.selected_label(1) == "Download CSV (1 selected session)"
-    assert ui_support.selected_label(3) == "Download CSV (3 selected sessions)"
-    data = ui_support.chunks_to_bytes(["a,b\r\n", "ü,1\r\n"])
-    assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig") == "a,b\r\nü,1\r\n"
-    name = ui_support.csv_file_name("x", now=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+    assert fmt.selected_label(0) == "Download CSV (all sessions)"
+    assert fmt.selected_label(1) == "Download CSV (1 selected session)"
+    assert fmt.selected_label(3) == "Download CSV (3 selected sessions)"
+    data = exports.csv_bytes(["a,b\r\n", "ü,1\r\n"])
+    assert data == "a,b\r\nü,1\r\n".encode()  # UTF-8 without a BOM, as the README says
+    name = fmt.csv_file_name("x", now=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
     assert name == "x-20260102-0304.csv"
 
 
 def test_no_remote_images_turns_images_into_links():
     text = "a ![x](http://evil.example/p.png) b ![y][ref] c [ok](http://a.example) d !e"
-    out = ui_support.no_remote_images(text)
+    out = fmt.no_remote_images(text)
     assert "![" not in out.replace("\\![", "")
     assert out.count("\\![") == 2 and "[ok](http://a.example)" in out and "!e" in out
 
 
 def test_no_remote_images_escapes_every_unescaped_image_opener():
-    assert ui_support.no_remote_images("![a](u) ![b][r] ![c]") == "\\![a](u) \\![b][r] \\![c]"
+    assert fmt.no_remote_images("![a](u) ![b][r] ![c]") == "\\![a](u) \\![b][r] \\![c]"
     # An escaped backslash before `![` must not swallow the escape added for the image.
-    assert ui_support.no_remote_images("\\\\![x](u)") == "\\\\\\![x](u)"
-    assert ui_support.no_remote_images("\\![x](u)") == "\\![x](u)"  # already escaped
+    assert fmt.no_remote_images("\\\\![x](u)") == "\\\\\\![x](u)"
+    assert fmt.no_remote_images("\\![x](u)") == "\\![x](u)"  # already escaped
 
 
 def test_no_remote_images_stream_catches_images_split_across_chunks():
-    stream = ui_support.no_remote_images_stream(["![", "pixel", "](", "http://t/p.gif", ")"])
+    stream = fmt.no_remote_images_stream(["![", "pixel", "](", "http://t/p.gif", ")"])
     assert "".join(stream) == "\\![pixel](http://t/p.gif)"
     for chunks in (["a!", "[x](u)"], ["a\\", "\\", "!", "[x](u)"], ["a!", "!", "[x](u) b!"]):
         joined = "".join(chunks)
-        assert "".join(ui_support.no_remote_images_stream(chunks)) == (
-            ui_support.no_remote_images(joined)
-        ), chunks
-    assert list(ui_support.no_remote_images_stream(["hi ", "there!"])) == ["hi ", "there", "!"]
-    assert list(ui_support.no_remote_images_stream([])) == []
+        assert "".join(fmt.no_remote_images_stream(chunks)) == (fmt.no_remote_images(joined)), (
+            chunks
+        )
+    assert list(fmt.no_remote_images_stream(["hi ", "there!"])) == ["hi ", "there", "!"]
+    assert list(fmt.no_remote_images_stream([])) == []

@@ -1,0 +1,103 @@
+"""Downloads the pages offer: CSV bytes of the service's export, the analytics figures as CSV.
+
+Large exports are written to a private temporary file, never kept in st.session_state; the
+download button reads the file when clicked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from pa_core import SessionMetrics
+from pa_core.service.export import safe_cell
+
+LAZY_EXPORT_MAX = 5_000  # larger CSV exports are prepared first, with a progress bar
+
+
+def csv_bytes(chunks: Iterable[str]) -> bytes:
+    """CSV text chunks as UTF-8 bytes, without a BOM (the encoding the README promises)."""
+    return "".join(chunks).encode("utf-8")
+
+
+def write_export_file(chunks: Iterable[str], *, replaces: str | None = None) -> str:
+    """Write CSV chunks to a new private (0600) temporary file; return its path.
+
+    The file a previous preparation of the same browser session left (`replaces`) is removed.
+    """
+    if replaces:
+        Path(replaces).unlink(missing_ok=True)
+    fd, path = tempfile.mkstemp(prefix="pa-export-", suffix=".csv")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+    return path
+
+
+def file_reader(path: str) -> Callable[[], bytes]:
+    """A download-button callable returning the file's bytes ('' when it was removed)."""
+
+    def read() -> bytes:
+        try:
+            return Path(path).read_bytes()
+        except FileNotFoundError:
+            return b""
+
+    return read
+
+
+def summary_rows(metrics: SessionMetrics) -> list[tuple[str, Any]]:
+    """(figure, value) pairs of the headline figures, in display order."""
+    return [
+        ("sessions", metrics.sessions),
+        ("sessions created", metrics.sessions_created),
+        ("messages", metrics.messages),
+        ("user messages", metrics.user_messages),
+        ("assistant messages", metrics.assistant_messages),
+        ("active days", metrics.active_days),
+        ("messages per session", round(metrics.messages_per_session, 2)),
+        ("processing time mean (ms)", _round(metrics.processing_time_mean_ms)),
+        ("processing time p95 (ms)", _round(metrics.processing_time_p95_ms)),
+        ("errors", metrics.errors),
+        ("error rate", round(metrics.error_rate, 4)),
+        ("total tokens", metrics.total_tokens),
+    ]
+
+
+def daily_rows(metrics: SessionMetrics) -> list[dict[str, Any]]:
+    """One dict per day: day, sessions, messages, errors, mean processing time (as computed)."""
+    return [d._asdict() for d in metrics.daily]
+
+
+def metrics_csv(metrics: SessionMetrics, *, scope: str) -> str:
+    """The analytics figures as one CSV: summary, per day, tool usage and per user."""
+    buffer = io.StringIO()
+    w = csv.writer(buffer, lineterminator="\r\n")
+    since = metrics.since.isoformat() if metrics.since else ""
+    until = metrics.until.isoformat() if metrics.until else ""
+    w.writerow(["section", "key", "metric", "value"])
+    w.writerow(["range", "", "scope", scope])
+    w.writerow(["range", "", "since", since])
+    w.writerow(["range", "", "until", until])
+    for name, value in summary_rows(metrics):
+        w.writerow(["summary", "", name, "" if value is None else value])
+    for row in daily_rows(metrics):
+        day = row["day"].isoformat()
+        for key in ("sessions", "messages", "errors", "processing_time_mean_ms"):
+            value = row[key]
+            w.writerow(["daily", day, key, "" if value is None else value])
+    for tool, count in metrics.tool_usage.items():
+        w.writerow(["tool_usage", safe_cell(tool), "uses", count])
+    for u in metrics.per_user or []:
+        for key in ("sessions", "messages", "errors", "tokens"):
+            w.writerow(["per_user", safe_cell(u.username), key, getattr(u, key)])
+    return buffer.getvalue()
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)

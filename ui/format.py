@@ -1,0 +1,100 @@
+"""Text the pages show: captions, titles, button labels, file names, date ranges, safe markdown."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+from pa_core import MessageRecord
+
+PAGE_SIZE_MESSAGES = 50
+PAGE_SIZE_SESSIONS = 20
+UNTITLED = "New chat"
+# Every `![` not already escaped (an even run of backslashes before it) gets a backslash.
+_MD_IMAGE = re.compile(r"(?<!\\)((?:\\\\)*)!(?=\[)")
+_STREAM_TAIL = re.compile(r"\\*!?\Z")  # what a later chunk could turn into an unescaped `![`
+
+
+def message_caption(message: MessageRecord) -> str:
+    """'tools: calculator · 12 ms · 42 tokens · <time>' for an assistant message."""
+    parts: list[str] = []
+    if message.tools_used:
+        parts.append("tools: " + ", ".join(message.tools_used))
+    if message.processing_time_ms is not None:
+        parts.append(format_duration_ms(message.processing_time_ms))
+    if message.token_count:
+        parts.append(f"{message.token_count:,} tokens")
+    parts.append(format_timestamp(message.created_at))
+    return " · ".join(parts)
+
+
+def format_duration_ms(ms: float | None) -> str:
+    """'850 ms' or '2.4 s'."""
+    if ms is None:
+        return "–"
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def format_timestamp(value: datetime | None) -> str:
+    """A short UTC timestamp: '2026-11-24 08:15 UTC'."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def session_title(title: str | None) -> str:
+    """A session's title, or 'New chat' when it has none."""
+    return title or UNTITLED
+
+
+def md_text(text: str) -> str:
+    """Text shown literally inside markdown (every formatting character escaped)."""
+    for ch in "\\`*_{}[]()#+-.!|<>~":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def csv_file_name(prefix: str, *, now: datetime | None = None) -> str:
+    """'prefix-20261124-0815.csv'."""
+    now = now or datetime.now(UTC)
+    return f"{prefix}-{now:%Y%m%d-%H%M}.csv"
+
+
+def selected_label(count: int) -> str:
+    """Label of the sessions export button."""
+    if count == 0:
+        return "Download CSV (all sessions)"
+    return f"Download CSV ({count} selected session{'s' if count != 1 else ''})"
+
+
+def date_range_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00 UTC, end+1 00:00 UTC): the half-open range session_metrics expects."""
+    if end < start:
+        start, end = end, start
+    since = datetime.combine(start, time.min, tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    return since, until
+
+
+def no_remote_images(text: str) -> str:
+    """Markdown with `![alt](url)` images turned into plain links, so no URL loads unasked."""
+    return _MD_IMAGE.sub(r"\1\\!", text)
+
+
+def no_remote_images_stream(chunks: Iterable[str]) -> Iterator[str]:
+    """no_remote_images over a stream of chunks: an `![` split across chunks is caught too.
+
+    A chunk's trailing backslashes and `!` are held back and put before the next chunk.
+    """
+    held = ""
+    for chunk in chunks:
+        text = held + chunk
+        held = _STREAM_TAIL.search(text).group()
+        text = text[: len(text) - len(held)]
+        if text:
+            yield no_remote_images(text)
+    if held:
+        yield held
