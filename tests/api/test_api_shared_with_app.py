@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 P = "/api/v1/personal-assistant"
@@ -18,15 +17,6 @@ def app_env(db_url, auth_file, monkeypatch):
     monkeypatch.setenv("PA_DATABASE_URL", db_url)
     monkeypatch.setenv("PA_AUTH_CONFIG", str(auth_file))
     monkeypatch.setenv("PA_COOKIE_KEY", "api-shared-test-cookie-key-" + "y" * 32)
-    # Run every script run through app.py's st.navigation, as the server does (see
-    # tests/app/conftest.py: AppTest otherwise re-enables the pages-directory mode).
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 def _page(page: str, username: str) -> AppTest:
