@@ -173,47 +173,53 @@ def test_topology_starts_and_sessions_run_in_utc(deployed):
         engine.dispose()
 
 
-def test_browser_login_chat_refresh_and_failover(deployed, browser, state):
-    topology, base, url, _ = deployed
+@pytest.fixture(scope="module")
+def alice_page(browser):
+    """alice's tab (its context keeps the login and pa_route cookies) and its websockets."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        sockets = []
-        page.on("websocket", lambda ws: sockets.append(ws))
-        sid = _login_chat_refresh(page, base, url)
-        first = serving_replica(topology, context)
-        screenshot(page, "deploy-01-chat-before-failover")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    sockets: list = []
+    page.on("websocket", lambda ws: sockets.append(ws))
+    yield page, sockets
+    context.close()
 
-        opened = len(sockets)  # the page's websocket is the last one opened
-        victim = next(s for s in topology.apps if f"127.0.0.1:{s.port}" == first)
-        victim.proc.send_signal(signal.SIGKILL)
-        victim.proc.wait(timeout=10)
-        killed = time.monotonic()
-        screenshot(page, "deploy-02-right-after-kill")
-        # Typed right away: the input accepts it once the page has reconnected to the other one.
-        send(page, "What is 6 * 7?", "42")
-        _note(
-            f"SIGKILL of the serving replica to the next reply shown: {time.monotonic() - killed:.1f} s"
-        )
-        expect(page.get_by_role("textbox", name="Username", exact=True)).to_have_count(0)
-        assert session_id_of(page.url) == sid
-        expect(page.get_by_test_id("stChatMessage")).to_have_count(6)
-        second = serving_replica(topology, context)
-        assert second != first and sockets[opened - 1].is_closed() and len(sockets) > opened
-        screenshot(page, "deploy-03-chat-after-failover")
-        assert stored(url, sid)[-2:] == [
-            ("user", "What is 6 * 7?"),
-            ("assistant", "6 * 7 = **42**"),
-        ]
 
-        page.reload()  # and a refresh after the failover still finds everything
-        expect(page.get_by_test_id("stChatMessage")).to_have_count(6)
-        wait_idle(page)
-        assert [r for r, _ in stored(url, sid)] == ["user", "assistant"] * 3
-        state["failover"] = (first, second)
-    finally:
-        context.close()
+def test_browser_login_chat_and_refresh_through_nginx(deployed, alice_page, state):
+    topology, base, url, _ = deployed
+    page, _ = alice_page
+    state["sid"] = _login_chat_refresh(page, base, url)
+    state["first"] = serving_replica(topology, page.context)
+    screenshot(page, "deploy-01-chat-before-failover")
+
+
+def test_browser_failover_keeps_login_and_conversation(deployed, alice_page, state):
+    topology, _, url, _ = deployed
+    page, sockets = alice_page
+    sid, first = state["sid"], state["first"]
+    opened = len(sockets)  # the page's websocket is the last one opened
+    victim = next(s for s in topology.apps if f"127.0.0.1:{s.port}" == first)
+    victim.proc.send_signal(signal.SIGKILL)
+    victim.proc.wait(timeout=10)
+    killed = time.monotonic()
+    screenshot(page, "deploy-02-right-after-kill")
+    # Typed right away: the input takes it as soon as the page has reconnected to the other one.
+    send(page, "What is 6 * 7?", "42")
+    waited = time.monotonic() - killed
+    _note(f"SIGKILL of the serving replica to the next reply shown: {waited:.1f} s")
+    expect(page.get_by_role("textbox", name="Username", exact=True)).to_have_count(0)
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(6)
+    expect(page.get_by_test_id("stChatMessage").filter(has_text="zebra").first).to_be_visible()
+    assert session_id_of(page.url) == sid
+    assert sockets[opened - 1].is_closed() and len(sockets) > opened
+    assert serving_replica(topology, page.context) != first
+    screenshot(page, "deploy-03-chat-after-failover")
+    assert stored(url, sid)[-2:] == [("user", "What is 6 * 7?"), ("assistant", "6 * 7 = **42**")]
+
+    page.reload()  # a refresh after the failover finds everything too
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(6)
+    wait_idle(page)
+    assert [role for role, _ in stored(url, sid)] == ["user", "assistant"] * 3
 
 
 def _login_chat_refresh(page, base: str, url: str) -> str:
