@@ -80,6 +80,14 @@ def stored(url: str, sid: str) -> list[tuple[str, str]]:
     return [(m.role, m.content) for m in svc.get_messages(sid, user=alice)]
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _note(line: str) -> None:
     """Append a measured figure to test-artifacts/deploy-timings.txt (read, never asserted)."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -274,6 +282,15 @@ def test_api_turns_alternate_between_replicas_with_full_context(deployed):
     assert [r["message_id"] for r in rows] == [str(m.id) for m in messages]
     assert [r["created_at"] for r in rows] == [m.created_at.isoformat() for m in messages]
     assert all(r["created_at"].endswith("+00:00") for r in rows)
+
+
+def test_replicas_still_serve_and_their_memory_is_noted(deployed):
+    topology, base, _, _ = deployed
+    live = [s for s in topology.apps if s.proc.poll() is None]
+    assert len(live) == 1 and all(a.proc.poll() is None for a in topology.apis)
+    assert httpx.get(base + "/_stcore/health").text == "ok"  # the dead one is skipped
+    apis = ", ".join(f"{rss_mb(a.proc.pid):.0f}" for a in topology.apis)
+    _note(f"RSS after the tests: app replica {rss_mb(live[0].proc.pid):.0f} MB, API {apis} MB")
 
 
 def test_screenshots_were_written():
