@@ -20,6 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+DEFAULT_ACCESS_LOG = "/var/log/nginx/personal-assistant.access.log"
 SERVER_LINE = "    server {address} max_fails={max_fails} fail_timeout={fail_timeout};"
 
 
@@ -89,9 +90,6 @@ def pgbouncer_ini(args: argparse.Namespace) -> str:
         "PIDFILE": args.pidfile,
     }
     return render((HERE / "pgbouncer" / "pgbouncer.ini.template").read_text(), values)
-
-
-DEFAULT_ACCESS_LOG = "/var/log/nginx/personal-assistant.access.log"
 
 
 def _nginx_options(p: argparse.ArgumentParser) -> None:

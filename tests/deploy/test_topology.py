@@ -123,7 +123,9 @@ def test_two_replicas_migrate_one_fresh_database_at_once(pooler, pg_server_url):
                 outputs = [p.communicate(timeout=120)[0] for p in procs]
             finally:
                 for p in procs:
-                    p.kill() if p.poll() is None else None
+                    if p.poll() is None:  # only after a failure above
+                        p.kill()
+                        p.wait(timeout=10)
             assert [p.returncode for p in procs] == [0, 0], outputs
             with direct.cursor() as cur:
                 cur.execute("SELECT version_num FROM alembic_version")
