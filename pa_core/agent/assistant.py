@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,8 +36,9 @@ UNSAVED_NOTE = (
     "This exchange is kept in memory and will be saved automatically on your next message "
     "once the database is back.*"
 )
+# What is stored for a reply interrupted before it said anything (not an error: has_error False).
+INTERRUPTED_EMPTY = "⚠️ The reply was interrupted before it began."
 # (short readable content, detail for error_message) of the turns that end without a reply.
-INTERRUPTED = ("The reply was interrupted.", "the reader closed the stream early")
 EMPTY_REPLY = ("The model returned an empty reply.", "empty completion")
 UNEXPECTED = "Something went wrong while preparing the reply."
 
@@ -167,8 +169,9 @@ class PersonalAssistant:
         try:
             error = yield from self._model_chunks(turn, history)
         except GeneratorExit:
-            # The reader stopped early (e.g. the browser went away): keep what was produced.
-            self._finish(turn, INTERRUPTED)
+            # The reader stopped early (close(), a rerun, Stop, a dropped client): store what was
+            # said now, inside close(), so it lands in order and never later by a finalizer.
+            self._finish(turn, None, interrupted=True)
             raise
         if error is None and not "".join(turn.chunks).strip():
             error = EMPTY_REPLY
@@ -226,10 +229,15 @@ class PersonalAssistant:
             max_chars=self.history_chars,
         )
         try:
-            for chunk in self.provider.respond(messages, ctx, turn.result, stream=turn.stream):
-                if chunk:
-                    turn.chunks.append(chunk)
-                    yield chunk
+            # closing(): an interrupted turn closes the provider's stream (and its HTTP response)
+            # at once, not when the garbage collector finds it.
+            with closing(
+                self.provider.respond(messages, ctx, turn.result, stream=turn.stream)
+            ) as rs:
+                for chunk in rs:
+                    if chunk:
+                        turn.chunks.append(chunk)
+                        yield chunk
         except ProviderError as exc:
             return exc.message, exc.detail
         except ToolError as exc:
@@ -240,7 +248,9 @@ class PersonalAssistant:
             return UNEXPECTED, f"{type(exc).__name__}: {exc}"
         return None
 
-    def _finish(self, turn: _Turn, error: TurnError | None) -> ChatReply:
+    def _finish(
+        self, turn: _Turn, error: TurnError | None, *, interrupted: bool = False
+    ) -> ChatReply:
         """Store the assistant message, title the session, set `last_reply`."""
         content = self._stored_content(turn, error)
         elapsed_ms = int((time.perf_counter() - turn.started) * 1000)
@@ -251,12 +261,15 @@ class PersonalAssistant:
             "token_count": result.total_tokens,
             "has_error": error is not None,
             "error_message": error[1] if error else None,
-            "metadata": self._metadata(turn),
+            "metadata": self._metadata(turn, interrupted=interrupted),
         }
         record = self.outbox.save(turn.sid, role="assistant", content=content, fields=fields)
         cached = {"role": "assistant", "content": content, "has_error": error is not None}
+        if interrupted:
+            cached["interrupted"] = True
         self.cache.append(self.outbox.key(turn.sid), cached, saved=bool(record))
-        title = self._title(turn, use_model=error is None) if turn.first_exchange else None
+        use_model = error is None and not interrupted  # no model call inside close()
+        title = self._title(turn, use_model=use_model) if turn.first_exchange else None
         saved = record is not None and self.pending_count == 0
         reply = ChatReply(
             session_id=self.outbox.resolve(turn.sid),
@@ -286,11 +299,10 @@ class PersonalAssistant:
         if not content.strip():
             # Only a reply interrupted before any visible text gets here: a turn that ends normally
             # appends the error notice, and an empty one is an error ("empty completion").
-            assert error is not None
-            content = f"⚠️ {error[0]}"
+            content = f"⚠️ {error[0]}" if error is not None else INTERRUPTED_EMPTY
         return content[:MAX_CONTENT_CHARS]
 
-    def _metadata(self, turn: _Turn) -> dict[str, Any]:
+    def _metadata(self, turn: _Turn, *, interrupted: bool = False) -> dict[str, Any]:
         """The assistant message's metadata: model, provider, token split, tool errors."""
         result = turn.result
         metadata: dict[str, Any] = {
@@ -304,6 +316,8 @@ class PersonalAssistant:
             metadata["tokens_estimated"] = True
         if result.tool_errors:
             metadata["tool_errors"] = result.tool_errors
+        if interrupted:
+            metadata["interrupted"] = True
         return metadata
 
     def _title(self, turn: _Turn, *, use_model: bool) -> str | None:
