@@ -18,7 +18,7 @@ from pa_core.agent.context import (
     build_context,
     message_dict,
 )
-from pa_core.agent.outbox import DB_ERRORS, DEFAULT_OUTBOX, Outbox
+from pa_core.agent.outbox import DB_ERRORS, Outbox, shared_outbox
 from pa_core.agent.providers import Provider, ProviderError, TurnResult, choose_provider
 from pa_core.agent.titles import title_for
 from pa_core.agent.tools import ToolContext, ToolError
@@ -32,8 +32,8 @@ SYSTEM_PROMPT = (
     "(session_stats) instead of guessing. Answer in the user's language. Use Markdown."
 )
 UNSAVED_NOTE = (
-    "\n\n---\n⚠️ *History could not be saved: the database is not reachable right now. "
-    "This exchange is kept in memory and will be saved automatically on your next message "
+    "\n\n---\n⚠️ *History could not be saved yet: the database is not reachable right now. "
+    "This exchange is kept safely on the server's disk and will be saved automatically "
     "once the database is back.*"
 )
 # What is stored for a reply interrupted before it said anything (not an error: has_error False).
@@ -113,7 +113,8 @@ class PersonalAssistant:
         self.provider: Provider = provider
         self.cache = cache if cache is not None else DEFAULT_CACHE
         self.cache.hold_at_least(history_messages + HISTORY_LOAD_MARGIN)  # what a miss loads
-        self.outbox = (outbox or DEFAULT_OUTBOX).for_user(service, user, cache=self.cache)
+        outbox = outbox if outbox is not None else shared_outbox(self.settings.spool_dir)
+        self.outbox = outbox.for_user(service, user, cache=self.cache)
         self.history_messages = history_messages
         self.history_chars = history_chars
         self.system_prompt = system_prompt
@@ -141,7 +142,7 @@ class PersonalAssistant:
 
     @property
     def pending_count(self) -> int:
-        """How many messages wait in memory for the database to come back."""
+        """How many messages wait in the spool for the database to come back."""
         return self.outbox.pending_count
 
     # -- the turn ---------------------------------------------------------------------------------
@@ -159,9 +160,8 @@ class PersonalAssistant:
         return self._turn(message, session_id, stream=True)
 
     def flush_pending(self) -> int:
-        """Write messages kept in memory while the database was down; returns how many remain."""
-        self.outbox.flush()
-        return self.pending_count
+        """Write the messages kept while the database was down; how many it wrote now."""
+        return self.outbox.flush(wait=True)
 
     def _turn(self, message: str, session_id: str | None, *, stream: bool) -> Iterator[str]:
         """The turn as a generator of text chunks; the reply is stored however it ends."""
@@ -194,7 +194,7 @@ class PersonalAssistant:
         started = time.perf_counter()
         text = check_content(message)
         self.last_reply = None
-        self.outbox.flush()
+        self.outbox.flush(wait=False)  # another thread or process flushing: ours queue behind
         sid, session = self.outbox.open_session(session_id)
         self.last_session_id = sid
         history = self._load_history(sid, session)

@@ -148,6 +148,13 @@ class ConversationService:
         existing = self.get_session(session_id, user=user) if session_id else None
         return existing if existing is not None else self.create_session(user=user)
 
+    def restore_session(self, session_id: Any, *, user: UserRecord) -> SessionRecord:
+        """The user's session, created empty with exactly this id when it does not exist (for
+        messages kept while the database was down); SessionNotFound when it is another's."""
+        sid, uid = session_id_or_raise(session_id), user_id_of(user)
+        with self.transaction(write=True) as conn:  # the spool's flush lock: one writer of sid
+            return sessions.restore_session(conn, sid, user_id=uid)
+
     def get_user_sessions(
         self,
         user: UserRecord,
