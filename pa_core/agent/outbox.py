@@ -279,3 +279,21 @@ class UserOutbox:
             client_id=entry["client_id"],
             **entry["fields"],
         )
+
+
+def flush_database(service: Any, spool_dir: Path | str) -> int:
+    """Write every user's spooled messages of the service's database; how many it wrote now."""
+    outbox = shared_outbox(spool_dir)
+    db_key = service_database_key(service)
+    user_ids = outbox.spool.user_ids(db_key)
+    if not user_ids:
+        return 0
+    users = {u.id: u for u in service.list_users()}
+    written = 0
+    for uid in user_ids:
+        user = users.get(uid)
+        if user is None:  # the user row is gone: its sessions (and so its messages) went with it
+            log.warning("spool of user id %d kept: no such user in the database", uid)
+            continue
+        written += outbox.for_user(service, user, cache=ContextCache()).flush(wait=True)
+    return written

@@ -3,21 +3,11 @@ exactly once, in order (a real PostgreSQL database refusing connections, a locke
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
-import pytest
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
-
-import pa_core
 from pa_core.agent import ContextCache, PersonalAssistant
 from pa_core.agent.assistant import UNSAVED_NOTE
 from pa_core.config import Settings
-from pa_core.db import create_db_engine
 from pa_core.errors import StorageError
 
 
@@ -25,79 +15,6 @@ def offline(svc, user) -> PersonalAssistant:
     settings = Settings(PA_LLM_PROVIDER="offline")
     clock = lambda: datetime(2026, 1, 1, tzinfo=UTC)  # noqa: E731
     return PersonalAssistant(svc, user, settings=settings, cache=ContextCache(), clock=clock)
-
-
-class PgOutage:
-    """Makes one PostgreSQL database refuse connections (and drops the live ones), then not."""
-
-    def __init__(self, admin_url: str, url: str):
-        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        self.name = make_url(url).database
-
-    @contextmanager
-    def down(self) -> Iterator[None]:
-        with self.admin.connect() as conn:
-            conn.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false'))
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": self.name},
-            )
-        try:
-            yield
-        finally:
-            with self.admin.connect() as conn:
-                conn.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true'))
-
-    def close(self) -> None:
-        self.admin.dispose()
-
-
-class SqliteLock:
-    """Another process-like connection holding the write lock of a SQLite file."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    @contextmanager
-    def down(self) -> Iterator[None]:
-        other = sqlite3.connect(self.path, isolation_level=None)
-        other.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            other.execute("COMMIT")
-            other.close()
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def outage(request, tmp_path, sqlite_template):
-    """(service, outage) on a fresh database of each backend."""
-    if request.param == "sqlite":
-        path = tmp_path / "pa.db"
-        shutil.copy(sqlite_template, path)
-        engine = create_db_engine(f"sqlite:///{path}")
-
-        @event.listens_for(engine, "connect")
-        def _short_busy_timeout(dbapi_conn, _record):  # a lock fails in 0.2 s, not 30 s
-            dbapi_conn.execute("PRAGMA busy_timeout=200")
-
-        switch = SqliteLock(str(path))
-    else:
-        dbs = request.getfixturevalue("pg_databases")
-        url = dbs.migrated()
-        engine = create_db_engine(url)
-        switch = PgOutage(dbs.admin_url, url)
-    yield pa_core.ConversationService(engine), switch
-    engine.dispose()
-    switch.close()
-    if request.param == "postgresql":
-        dbs.drop(url)
 
 
 def contents(svc, user, sid):
