@@ -29,6 +29,7 @@ from pa_core.records import (
     UserRecord,
 )
 from pa_core.service import analytics, export, messages, search, sessions, tokens, users
+from pa_core.service.facade_recovery import RecoveryMethods
 from pa_core.validation import (
     canonical_session_id,
     canonical_session_ids,
@@ -43,7 +44,7 @@ from pa_core.validation import (
 )
 
 
-class ConversationService:
+class ConversationService(RecoveryMethods):
     """Sessions and messages of every user, with the isolation rules enforced here."""
 
     def __init__(self, session_factory: sessionmaker | Engine):
@@ -147,13 +148,6 @@ class ConversationService:
         """The user's session `session_id`, or a NEW session when it is absent or not theirs."""
         existing = self.get_session(session_id, user=user) if session_id else None
         return existing if existing is not None else self.create_session(user=user)
-
-    def restore_session(self, session_id: Any, *, user: UserRecord) -> SessionRecord:
-        """The user's session, created empty with exactly this id when it does not exist (for
-        messages kept while the database was down); SessionNotFound when it is another's."""
-        sid, uid = session_id_or_raise(session_id), user_id_of(user)
-        with self.transaction(write=True) as conn:  # the spool's flush lock: one writer of sid
-            return sessions.restore_session(conn, sid, user_id=uid)
 
     def get_user_sessions(
         self,
