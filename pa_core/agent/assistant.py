@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -23,7 +24,7 @@ from pa_core.agent.providers import Provider, ProviderError, TurnResult, choose_
 from pa_core.agent.titles import title_for
 from pa_core.agent.tools import ToolContext, ToolError
 from pa_core.config import Settings, get_settings
-from pa_core.validation import MAX_CONTENT_CHARS, check_content
+from pa_core.validation import MAX_CONTENT_CHARS, check_client_id, check_content
 
 SYSTEM_PROMPT = (
     "You are Personal Assistant, a concise and helpful assistant for internal users. "
@@ -48,6 +49,11 @@ log = logging.getLogger(__name__)
 DEFAULT_CACHE = ContextCache()
 
 TurnError = tuple[str, str]
+
+
+def reply_client_id(client_id: str) -> str:
+    """The client id of the reply to the user message stored with `client_id`."""
+    return "reply-" + hashlib.sha256(client_id.encode()).hexdigest()[:40]
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class _Turn:
     first_exchange: bool
     started: float
     user_record: Any
+    client_id: str | None = None
     result: TurnResult = field(default_factory=TurnResult)
     chunks: list[str] = field(default_factory=list)
 
@@ -147,25 +154,35 @@ class PersonalAssistant:
 
     # -- the turn ---------------------------------------------------------------------------------
 
-    def chat(self, message: str, session_id: str | None = None) -> ChatReply:
-        """Answer `message` in session `session_id` (None or not the user's: a new session)."""
-        for _chunk in self._turn(message, session_id, stream=False):
+    def chat(
+        self, message: str, session_id: str | None = None, *, client_id: str | None = None
+    ) -> ChatReply:
+        """Answer `message` in session `session_id` (None or not the user's: a new session).
+
+        With `client_id`, a retry of the same turn stores the user message once (and the reply
+        under `reply_client_id(client_id)`).
+        """
+        for _chunk in self._turn(message, session_id, stream=False, client_id=client_id):
             pass
         assert self.last_reply is not None
         return self.last_reply
 
-    def stream(self, message: str, session_id: str | None = None) -> Iterator[str]:
+    def stream(
+        self, message: str, session_id: str | None = None, *, client_id: str | None = None
+    ) -> Iterator[str]:
         """Yield the reply's text chunks; `last_session_id` is set before the first chunk and
-        `last_reply` (a ChatReply) once the generator is exhausted."""
-        return self._turn(message, session_id, stream=True)
+        `last_reply` (a ChatReply) once the generator is exhausted (`client_id`: as in chat)."""
+        return self._turn(message, session_id, stream=True, client_id=client_id)
 
     def flush_pending(self) -> int:
         """Write the messages kept while the database was down; how many it wrote now."""
         return self.outbox.flush(wait=True)
 
-    def _turn(self, message: str, session_id: str | None, *, stream: bool) -> Iterator[str]:
+    def _turn(
+        self, message: str, session_id: str | None, *, stream: bool, client_id: str | None
+    ) -> Iterator[str]:
         """The turn as a generator of text chunks; the reply is stored however it ends."""
-        turn, history = self._begin(message, session_id, stream=stream)
+        turn, history = self._begin(message, session_id, stream=stream, client_id=client_id)
         try:
             error = yield from self._model_chunks(turn, history)
         except GeneratorExit:
@@ -188,11 +205,12 @@ class PersonalAssistant:
             yield UNSAVED_NOTE
 
     def _begin(
-        self, message: str, session_id: str | None, *, stream: bool
+        self, message: str, session_id: str | None, *, stream: bool, client_id: str | None
     ) -> tuple[_Turn, list[dict[str, Any]]]:
         """Check the message, write the backlog, open the session, store the user message."""
         started = time.perf_counter()
         text = check_content(message)
+        client_id = check_client_id(client_id)
         self.last_reply = None
         self.outbox.flush(wait=False)  # another thread or process flushing: ours queue behind
         sid, session = self.outbox.open_session(session_id)
@@ -201,12 +219,14 @@ class PersonalAssistant:
         first_exchange = not any(m["role"] == "user" for m in history) and (
             session is None or session.title is None
         )
-        user_record = self.outbox.save(sid, role="user", content=text, fields={})
+        user_record = self.outbox.save(
+            sid, role="user", content=text, fields={}, client_id=client_id
+        )
         sid = self.outbox.resolve(sid)  # a session deleted meanwhile was replaced by a new one
         entry = {"role": "user", "content": text, "has_error": False}
         self.cache.append(self.outbox.key(sid), dict(entry), saved=bool(user_record))
         history.append(entry)
-        turn = _Turn(sid, text, stream, first_exchange, started, user_record)
+        turn = _Turn(sid, text, stream, first_exchange, started, user_record, client_id)
         return turn, history
 
     def _model_chunks(
@@ -263,7 +283,10 @@ class PersonalAssistant:
             "error_message": error[1] if error else None,
             "metadata": self._metadata(turn, interrupted=interrupted),
         }
-        record = self.outbox.save(turn.sid, role="assistant", content=content, fields=fields)
+        reply_id = reply_client_id(turn.client_id) if turn.client_id else None
+        record = self.outbox.save(
+            turn.sid, role="assistant", content=content, fields=fields, client_id=reply_id
+        )
         cached = {"role": "assistant", "content": content, "has_error": error is not None}
         if interrupted:
             cached["interrupted"] = True

@@ -166,12 +166,20 @@ class UserOutbox:
 
     # -- messages --------------------------------------------------------------------------------
 
-    def save(self, sid: str, *, role: str, content: str, fields: dict[str, Any]) -> Any:
+    def save(
+        self,
+        sid: str,
+        *,
+        role: str,
+        content: str,
+        fields: dict[str, Any],
+        client_id: str | None = None,
+    ) -> Any:
         """Write a message now (-> MessageRecord), or keep it durably in order (-> None) when
-        the database is not reachable."""
+        the database is not reachable; a new client id unless one is given."""
         sid = self.resolve(sid)
         entry = {"role": role, "content": content, "fields": fields}
-        entry["client_id"] = str(uuid.uuid4())
+        entry["client_id"] = client_id or str(uuid.uuid4())
         if sid in self.spool.sessions():  # earlier messages of the session wait: keep the order
             self._keep_message(sid, entry)
             return None
