@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pa_core.errors import StorageError
+
 # Entry kinds: a message of an existing session, a message of a session made up while the
 # database was down (created with that id when written), a title waiting for its session.
 MESSAGE, NEW_SESSION_MESSAGE, TITLE = "msg", "new", "title"
@@ -38,8 +40,9 @@ _last_ns = 0
 _counter = itertools.count()
 
 
-class SpoolError(OSError):
-    """The spool directory cannot be written (full disk, permissions)."""
+class SpoolError(StorageError):
+    """The database is down and the spool directory cannot be written either (full disk,
+    permissions): the message is not kept, and the turn fails like a storage failure."""
 
 
 def database_key(url_text: str) -> str:
@@ -83,6 +86,9 @@ class UserSpool:
         try:
             names = sorted(n for n in os.listdir(self.directory) if n.endswith(".json"))
         except FileNotFoundError:
+            return []
+        except OSError as exc:  # unreadable: nothing can wait there (keep() reports the failure)
+            log.warning("spool directory %s cannot be read: %s", self.directory, exc)
             return []
         return [self.directory / n for n in names if not n.startswith(".")]
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from pa_core.agent import ContextCache, Outbox, PersonalAssistant
+from pa_core.agent.spool import SpoolError
 from pa_core.config import Settings
 from pa_core.errors import StorageError
 
@@ -92,3 +95,12 @@ def test_spooled_messages_get_distinct_client_ids(tmp_path):
         mine.save(SID, role="user", content="same", fields={})
     ids = {mine.spool.read(p)["client_id"] for p in mine.spool.files()}
     assert len(ids) == 2
+
+
+def test_a_spool_that_cannot_be_written_fails_the_write_as_a_storage_error(tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the spool directory should be")
+    mine = Outbox(blocked).for_user(DownService(), FakeUser(), cache=ContextCache())
+    with pytest.raises(SpoolError, match="could not be kept on disk") as caught:
+        mine.save(SID, role="user", content="lost?", fields={})
+    assert isinstance(caught.value, StorageError) and mine.pending_count == 0
