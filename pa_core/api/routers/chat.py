@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
 
 from pa_core.agent import ChatReply, PersonalAssistant
 from pa_core.api import idempotency
@@ -66,10 +69,22 @@ def chat(
 def _event_stream(events: Iterator[str]) -> StreamingResponse:
     """A text/event-stream response that proxies do not buffer."""
     return StreamingResponse(
-        events,
+        closing_events(events),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def closing_events(events: Iterator[str]) -> AsyncIterator[str]:
+    """`events` from a worker thread, closed as soon as the response ends, also when the client
+    went away: the turn then stores its partial reply at once (Starlette would leave a sync
+    generator to the garbage collector)."""
+    try:
+        async for event in iterate_in_threadpool(events):
+            yield event
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(getattr(events, "close", lambda: None))
 
 
 def reply_out(reply: ChatReply) -> ChatOut:
@@ -90,9 +105,10 @@ def sse_events(
     """Server-sent events: `session`, one `delta` per text chunk, then `done` (or `error`)."""
     yield sse_event({"session_id": session_id}, "session")
     try:
-        for chunk in assistant.stream(message, session_id=session_id, client_id=client_id):
-            if chunk:
-                yield sse_event({"text": chunk}, "delta")
+        with closing(assistant.stream(message, session_id=session_id, client_id=client_id)) as turn:
+            for chunk in turn:
+                if chunk:
+                    yield sse_event({"text": chunk}, "delta")
     except PAError as exc:
         yield sse_event({"detail": str(exc)}, "error")
         return
