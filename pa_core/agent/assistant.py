@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -21,6 +20,14 @@ from pa_core.agent.context import (
 )
 from pa_core.agent.outbox import DB_ERRORS, Outbox, shared_outbox
 from pa_core.agent.providers import Provider, ProviderError, TurnResult, choose_provider
+from pa_core.agent.replies import (
+    EMPTY_REPLY,
+    INTERRUPTED_EMPTY,
+    UNEXPECTED,
+    UNSAVED_NOTE,
+    ChatReply,
+    reply_client_id,
+)
 from pa_core.agent.titles import title_for
 from pa_core.agent.tools import ToolContext, ToolError
 from pa_core.config import Settings, get_settings
@@ -32,49 +39,12 @@ SYSTEM_PROMPT = (
     "the user's past conversations (search_history) and this conversation's statistics "
     "(session_stats) instead of guessing. Answer in the user's language. Use Markdown."
 )
-UNSAVED_NOTE = (
-    "\n\n---\n⚠️ *History could not be saved yet: the database is not reachable right now. "
-    "This exchange is kept safely on the server's disk and will be saved automatically "
-    "once the database is back.*"
-)
-# What is stored for a reply interrupted before it said anything (not an error: has_error False).
-INTERRUPTED_EMPTY = "⚠️ The reply was interrupted before it began."
-# (short readable content, detail for error_message) of the turns that end without a reply.
-EMPTY_REPLY = ("The model returned an empty reply.", "empty completion")
-UNEXPECTED = "Something went wrong while preparing the reply."
-
 log = logging.getLogger(__name__)
 
 # The context cache shared by every PersonalAssistant of the process that is not given one.
 DEFAULT_CACHE = ContextCache()
 
 TurnError = tuple[str, str]
-
-
-def reply_client_id(client_id: str) -> str:
-    """The client id of the reply to the user message stored with `client_id`."""
-    return "reply-" + hashlib.sha256(client_id.encode()).hexdigest()[:40]
-
-
-@dataclass(frozen=True)
-class ChatReply:
-    """The outcome of one turn, as stored (plus the unsaved-history note when `saved` is False)."""
-
-    session_id: str
-    content: str
-    tools_used: list[str]
-    processing_time_ms: int
-    token_count: int | None
-    has_error: bool = False
-    error_message: str | None = None
-    message_id: int | None = None
-    user_message_id: int | None = None
-    model: str | None = None
-    provider: str | None = None
-    saved: bool = True
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    title: str | None = None
 
 
 @dataclass

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from pa_core.agent.assistant import reply_client_id
+from pa_core.agent.replies import reply_client_id
 from pa_core.api.schemas import ChatOut
 from pa_core.errors import ValidationError
 from pa_core.records import MessageRecord, UserRecord
