@@ -1,5 +1,5 @@
 """Command line: python -m pa_core migrate | cleanup | export-csv | user | token | serve-api |
-demo-data."""
+demo-data | spool."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from pa_core import auth
 from pa_core.api import create_app
+from pa_core.cli_spool import add_spool_commands
 from pa_core.config import Settings, get_settings
 from pa_core.demo import create_demo_data
 from pa_core.errors import PAError
@@ -263,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_commands(sub)
     _add_user_commands(sub)
     _add_token_commands(sub)
+    add_spool_commands(sub)
     p = _command(sub, "serve-api", cmd_serve_api)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "personal_assistant.db"
+DEFAULT_SPOOL_DIR = PROJECT_ROOT / "data" / "spool"
 
 
 class Settings(BaseSettings):
@@ -35,6 +36,8 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=60.0, validation_alias="PA_LLM_TIMEOUT")
     llm_max_retries: int = Field(default=2, validation_alias="PA_LLM_MAX_RETRIES")
     session_retention_days: int = Field(default=90, validation_alias="PA_SESSION_RETENTION_DAYS")
+    # Where messages wait, durably, while the database is down (docs/ASSISTANT.md).
+    spool_dir: Path = Field(default=DEFAULT_SPOOL_DIR, validation_alias="PA_SPOOL_DIR")
 
     @property
     def resolved_database_url(self) -> str:

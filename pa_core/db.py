@@ -43,6 +43,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 5)
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_recycle", 1800)
+        kwargs.setdefault("pool_pre_ping", True)  # a restarted server costs no failed request
         return create_engine(url, connect_args=connect_args, **kwargs)
     return create_engine(url, **kwargs)
 

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from pa_core.errors import SessionNotFound, ValidationError
-from pa_core.models import MAX_TITLE_CHARS, MAX_USERNAME_CHARS
+from pa_core.models import MAX_CLIENT_ID_CHARS, MAX_TITLE_CHARS, MAX_USERNAME_CHARS
 from pa_core.textsafe import clean_json, clean_text
 
 ROLES = ("user", "assistant", "system")
@@ -139,6 +139,22 @@ def check_json(name: str, value: Any) -> Any:
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name} must be JSON-serialisable: {exc}") from None
     return clean_json(value)
+
+
+def check_client_id(client_id: Any) -> str | None:
+    """None, or a client id: 1-64 printable characters (no spaces or control characters)."""
+    if client_id is None:
+        return None
+    if not isinstance(client_id, str) or not client_id:
+        raise ValidationError("client_id must be non-empty text.")
+    if len(client_id) > MAX_CLIENT_ID_CHARS:
+        raise ValidationError(
+            f"client_id is too long ({len(client_id)} characters; the limit is "
+            f"{MAX_CLIENT_ID_CHARS})."
+        )
+    if not client_id.isprintable() or any(c.isspace() for c in client_id):
+        raise ValidationError("client_id may not contain spaces or control characters.")
+    return client_id
 
 
 def check_error_message(error_message: Any) -> str | None:

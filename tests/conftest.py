@@ -171,8 +171,10 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(autouse=True)
-def fresh_settings():
-    """Every test reads Settings from its own environment (get_settings caches per process)."""
+def fresh_settings(monkeypatch, tmp_path):
+    """Every test reads Settings from its own environment (get_settings caches per process),
+    with its own spool directory (messages kept while the database is down)."""
+    monkeypatch.setenv("PA_SPOOL_DIR", str(tmp_path / "spool"))
     pa_core.get_settings.cache_clear()
     yield
     pa_core.get_settings.cache_clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,12 +18,20 @@ from pa_core.agent.context import (
     build_context,
     message_dict,
 )
-from pa_core.agent.outbox import DB_ERRORS, DEFAULT_OUTBOX, Outbox
+from pa_core.agent.outbox import DB_ERRORS, Outbox, shared_outbox
 from pa_core.agent.providers import Provider, ProviderError, TurnResult, choose_provider
+from pa_core.agent.replies import (
+    EMPTY_REPLY,
+    INTERRUPTED_EMPTY,
+    UNEXPECTED,
+    UNSAVED_NOTE,
+    ChatReply,
+    reply_client_id,
+)
 from pa_core.agent.titles import title_for
 from pa_core.agent.tools import ToolContext, ToolError
 from pa_core.config import Settings, get_settings
-from pa_core.validation import MAX_CONTENT_CHARS, check_content
+from pa_core.validation import MAX_CONTENT_CHARS, check_client_id, check_content
 
 SYSTEM_PROMPT = (
     "You are Personal Assistant, a concise and helpful assistant for internal users. "
@@ -30,43 +39,12 @@ SYSTEM_PROMPT = (
     "the user's past conversations (search_history) and this conversation's statistics "
     "(session_stats) instead of guessing. Answer in the user's language. Use Markdown."
 )
-UNSAVED_NOTE = (
-    "\n\n---\n⚠️ *History could not be saved: the database is not reachable right now. "
-    "This exchange is kept in memory and will be saved automatically on your next message "
-    "once the database is back.*"
-)
-# (short readable content, detail for error_message) of the turns that end without a reply.
-INTERRUPTED = ("The reply was interrupted.", "the reader closed the stream early")
-EMPTY_REPLY = ("The model returned an empty reply.", "empty completion")
-UNEXPECTED = "Something went wrong while preparing the reply."
-
 log = logging.getLogger(__name__)
 
 # The context cache shared by every PersonalAssistant of the process that is not given one.
 DEFAULT_CACHE = ContextCache()
 
 TurnError = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class ChatReply:
-    """The outcome of one turn, as stored (plus the unsaved-history note when `saved` is False)."""
-
-    session_id: str
-    content: str
-    tools_used: list[str]
-    processing_time_ms: int
-    token_count: int | None
-    has_error: bool = False
-    error_message: str | None = None
-    message_id: int | None = None
-    user_message_id: int | None = None
-    model: str | None = None
-    provider: str | None = None
-    saved: bool = True
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    title: str | None = None
 
 
 @dataclass
@@ -79,6 +57,7 @@ class _Turn:
     first_exchange: bool
     started: float
     user_record: Any
+    client_id: str | None = None
     result: TurnResult = field(default_factory=TurnResult)
     chunks: list[str] = field(default_factory=list)
 
@@ -111,7 +90,8 @@ class PersonalAssistant:
         self.provider: Provider = provider
         self.cache = cache if cache is not None else DEFAULT_CACHE
         self.cache.hold_at_least(history_messages + HISTORY_LOAD_MARGIN)  # what a miss loads
-        self.outbox = (outbox or DEFAULT_OUTBOX).for_user(service, user, cache=self.cache)
+        outbox = outbox if outbox is not None else shared_outbox(self.settings.spool_dir)
+        self.outbox = outbox.for_user(service, user, cache=self.cache)
         self.history_messages = history_messages
         self.history_chars = history_chars
         self.system_prompt = system_prompt
@@ -139,36 +119,46 @@ class PersonalAssistant:
 
     @property
     def pending_count(self) -> int:
-        """How many messages wait in memory for the database to come back."""
+        """How many messages wait in the spool for the database to come back."""
         return self.outbox.pending_count
 
     # -- the turn ---------------------------------------------------------------------------------
 
-    def chat(self, message: str, session_id: str | None = None) -> ChatReply:
-        """Answer `message` in session `session_id` (None or not the user's: a new session)."""
-        for _chunk in self._turn(message, session_id, stream=False):
+    def chat(
+        self, message: str, session_id: str | None = None, *, client_id: str | None = None
+    ) -> ChatReply:
+        """Answer `message` in session `session_id` (None or not the user's: a new session).
+
+        With `client_id`, a retry of the same turn stores the user message once (and the reply
+        under `reply_client_id(client_id)`).
+        """
+        for _chunk in self._turn(message, session_id, stream=False, client_id=client_id):
             pass
         assert self.last_reply is not None
         return self.last_reply
 
-    def stream(self, message: str, session_id: str | None = None) -> Iterator[str]:
+    def stream(
+        self, message: str, session_id: str | None = None, *, client_id: str | None = None
+    ) -> Iterator[str]:
         """Yield the reply's text chunks; `last_session_id` is set before the first chunk and
-        `last_reply` (a ChatReply) once the generator is exhausted."""
-        return self._turn(message, session_id, stream=True)
+        `last_reply` (a ChatReply) once the generator is exhausted (`client_id`: as in chat)."""
+        return self._turn(message, session_id, stream=True, client_id=client_id)
 
     def flush_pending(self) -> int:
-        """Write messages kept in memory while the database was down; returns how many remain."""
-        self.outbox.flush()
-        return self.pending_count
+        """Write the messages kept while the database was down; how many it wrote now."""
+        return self.outbox.flush(wait=True)
 
-    def _turn(self, message: str, session_id: str | None, *, stream: bool) -> Iterator[str]:
+    def _turn(
+        self, message: str, session_id: str | None, *, stream: bool, client_id: str | None
+    ) -> Iterator[str]:
         """The turn as a generator of text chunks; the reply is stored however it ends."""
-        turn, history = self._begin(message, session_id, stream=stream)
+        turn, history = self._begin(message, session_id, stream=stream, client_id=client_id)
         try:
             error = yield from self._model_chunks(turn, history)
         except GeneratorExit:
-            # The reader stopped early (e.g. the browser went away): keep what was produced.
-            self._finish(turn, INTERRUPTED)
+            # The reader stopped early (close(), a rerun, Stop, a dropped client): store what was
+            # said now, inside close(), so it lands in order and never later by a finalizer.
+            self._finish(turn, None, interrupted=True)
             raise
         if error is None and not "".join(turn.chunks).strip():
             error = EMPTY_REPLY
@@ -185,25 +175,28 @@ class PersonalAssistant:
             yield UNSAVED_NOTE
 
     def _begin(
-        self, message: str, session_id: str | None, *, stream: bool
+        self, message: str, session_id: str | None, *, stream: bool, client_id: str | None
     ) -> tuple[_Turn, list[dict[str, Any]]]:
         """Check the message, write the backlog, open the session, store the user message."""
         started = time.perf_counter()
         text = check_content(message)
+        client_id = check_client_id(client_id)
         self.last_reply = None
-        self.outbox.flush()
+        self.outbox.flush(wait=False)  # another thread or process flushing: ours queue behind
         sid, session = self.outbox.open_session(session_id)
         self.last_session_id = sid
         history = self._load_history(sid, session)
         first_exchange = not any(m["role"] == "user" for m in history) and (
             session is None or session.title is None
         )
-        user_record = self.outbox.save(sid, role="user", content=text, fields={})
+        user_record = self.outbox.save(
+            sid, role="user", content=text, fields={}, client_id=client_id
+        )
         sid = self.outbox.resolve(sid)  # a session deleted meanwhile was replaced by a new one
         entry = {"role": "user", "content": text, "has_error": False}
         self.cache.append(self.outbox.key(sid), dict(entry), saved=bool(user_record))
         history.append(entry)
-        turn = _Turn(sid, text, stream, first_exchange, started, user_record)
+        turn = _Turn(sid, text, stream, first_exchange, started, user_record, client_id)
         return turn, history
 
     def _model_chunks(
@@ -226,10 +219,15 @@ class PersonalAssistant:
             max_chars=self.history_chars,
         )
         try:
-            for chunk in self.provider.respond(messages, ctx, turn.result, stream=turn.stream):
-                if chunk:
-                    turn.chunks.append(chunk)
-                    yield chunk
+            # closing(): an interrupted turn closes the provider's stream (and its HTTP response)
+            # at once, not when the garbage collector finds it.
+            with closing(
+                self.provider.respond(messages, ctx, turn.result, stream=turn.stream)
+            ) as rs:
+                for chunk in rs:
+                    if chunk:
+                        turn.chunks.append(chunk)
+                        yield chunk
         except ProviderError as exc:
             return exc.message, exc.detail
         except ToolError as exc:
@@ -240,7 +238,9 @@ class PersonalAssistant:
             return UNEXPECTED, f"{type(exc).__name__}: {exc}"
         return None
 
-    def _finish(self, turn: _Turn, error: TurnError | None) -> ChatReply:
+    def _finish(
+        self, turn: _Turn, error: TurnError | None, *, interrupted: bool = False
+    ) -> ChatReply:
         """Store the assistant message, title the session, set `last_reply`."""
         content = self._stored_content(turn, error)
         elapsed_ms = int((time.perf_counter() - turn.started) * 1000)
@@ -251,12 +251,18 @@ class PersonalAssistant:
             "token_count": result.total_tokens,
             "has_error": error is not None,
             "error_message": error[1] if error else None,
-            "metadata": self._metadata(turn),
+            "metadata": self._metadata(turn, interrupted=interrupted),
         }
-        record = self.outbox.save(turn.sid, role="assistant", content=content, fields=fields)
+        reply_id = reply_client_id(turn.client_id) if turn.client_id else None
+        record = self.outbox.save(
+            turn.sid, role="assistant", content=content, fields=fields, client_id=reply_id
+        )
         cached = {"role": "assistant", "content": content, "has_error": error is not None}
+        if interrupted:
+            cached["interrupted"] = True
         self.cache.append(self.outbox.key(turn.sid), cached, saved=bool(record))
-        title = self._title(turn, use_model=error is None) if turn.first_exchange else None
+        use_model = error is None and not interrupted  # no model call inside close()
+        title = self._title(turn, use_model=use_model) if turn.first_exchange else None
         saved = record is not None and self.pending_count == 0
         reply = ChatReply(
             session_id=self.outbox.resolve(turn.sid),
@@ -286,11 +292,10 @@ class PersonalAssistant:
         if not content.strip():
             # Only a reply interrupted before any visible text gets here: a turn that ends normally
             # appends the error notice, and an empty one is an error ("empty completion").
-            assert error is not None
-            content = f"⚠️ {error[0]}"
+            content = f"⚠️ {error[0]}" if error is not None else INTERRUPTED_EMPTY
         return content[:MAX_CONTENT_CHARS]
 
-    def _metadata(self, turn: _Turn) -> dict[str, Any]:
+    def _metadata(self, turn: _Turn, *, interrupted: bool = False) -> dict[str, Any]:
         """The assistant message's metadata: model, provider, token split, tool errors."""
         result = turn.result
         metadata: dict[str, Any] = {
@@ -304,6 +309,8 @@ class PersonalAssistant:
             metadata["tokens_estimated"] = True
         if result.tool_errors:
             metadata["tool_errors"] = result.tool_errors
+        if interrupted:
+            metadata["interrupted"] = True
         return metadata
 
     def _title(self, turn: _Turn, *, use_model: bool) -> str | None:

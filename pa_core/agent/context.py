@@ -18,6 +18,8 @@ HISTORY_MAX_CHARS = 32_000
 HISTORY_LOAD_MARGIN = 10
 CACHE_MAX_SESSIONS = 256
 CACHE_MAX_MESSAGES = HISTORY_MAX_MESSAGES + HISTORY_LOAD_MARGIN
+# Sent after a reply that was cut short, so the model knows it did not finish that answer.
+INTERRUPTED_MARKER = "\n\n[This reply was interrupted before it was finished.]"
 
 
 @dataclass
@@ -104,12 +106,16 @@ class ContextCache:
 
 
 def message_dict(record: Any) -> dict[str, Any]:
-    """The context form of a MessageRecord."""
-    return {
+    """The context form of a MessageRecord (an interrupted reply is marked as such)."""
+    entry = {
         "role": record.role,
         "content": record.content,
         "has_error": bool(record.has_error),
     }
+    metadata = record.message_metadata
+    if isinstance(metadata, dict) and metadata.get("interrupted") is True:
+        entry["interrupted"] = True
+    return entry
 
 
 def build_context(
@@ -124,7 +130,10 @@ def build_context(
     The last entry of `history` is the current user message and is always included whole.
     """
     usable = [
-        {"role": m["role"], "content": m["content"]}
+        {
+            "role": m["role"],
+            "content": m["content"] + (INTERRUPTED_MARKER if m.get("interrupted") else ""),
+        }
         for m in history
         if not m.get("has_error") and m["role"] in ("user", "assistant")
     ]

@@ -1,9 +1,11 @@
-"""The outbox: messages kept in memory while the database is down, written later exactly once.
+"""The outbox: a turn's messages are written now, or kept in the durable spool while the database
+is down and written later, exactly once, in order.
 
-An `Outbox` holds one `Backlog` per (database, user). Every PersonalAssistant of that user on
-that database shares it, so the next successful turn of any of them (or `flush_pending()`) writes
-the backlog, in order. Each kept message carries a `client_id` in its metadata: a write that
-reached the database although the client saw an error is recognised and not repeated.
+Every message the outbox writes carries a `client_id` (the same id in the spool), so a write
+that reached the database although the client saw an error, or a replay after a crash in the
+middle of a flush, is stored once. The spool lives on disk (`PA_SPOOL_DIR`, see spool.py): any
+PersonalAssistant of the same user on the same database and spool directory, in this process or
+a later one, writes it on its next successful turn or on `flush_pending()`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,19 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pa_core.agent.context import ContextCache
+from pa_core.agent.spool import (
+    MAX_SPOOLED_MESSAGES,
+    MESSAGE,
+    NEW_SESSION_MESSAGE,
+    TITLE,
+    Spool,
+    UserSpool,
+    database_key,
+)
 from pa_core.errors import SessionNotFound, StorageError
 from pa_core.validation import canonical_session_id
 
@@ -23,132 +35,96 @@ from pa_core.validation import canonical_session_id
 # StorageError. Other SQLAlchemy errors (a bad statement, an integrity error) are bugs, not an
 # outage, and are not kept for a retry.
 DB_ERRORS = (StorageError,)
-# Messages kept per user while the database is down; newer ones are not kept.
-MAX_PENDING_MESSAGES = 1000
-# How many stored messages beyond the backlog a flush reads to find client ids already written.
-CLIENT_ID_LOOKBACK = 50
+# A session deleted while its messages waited continues in a new session whose id is derived
+# from the old one, so a replay after a crash finds the same replacement.
+REPLACEMENT_NAMESPACE = uuid.UUID("6f1c1c9e-3d1a-4a57-9a55-0c6f2b1e7a11")
 
 log = logging.getLogger(__name__)
 
 
-def database_key(service: Any) -> str:
-    """Which database a service writes to (its engine URL), to keep backlogs apart."""
-    return str(getattr(getattr(service, "engine", None), "url", id(service)))
+def service_database_key(service: Any) -> str:
+    """Which database a service writes to (a hash of its URL without the password)."""
+    url = getattr(getattr(service, "engine", None), "url", None)
+    return database_key(url.render_as_string(hide_password=True) if url else str(id(service)))
+
+
+def replacement_id(user_id: int, sid: str) -> str:
+    """The id of the session that continues a deleted session `sid` (always the same)."""
+    return str(uuid.uuid5(REPLACEMENT_NAMESPACE, f"{user_id}:{sid}"))
 
 
 @dataclass
-class PendingMessage:
-    """A message that could not be written yet; `client_id` makes the later write idempotent."""
+class ProcessState:
+    """What this process remembers about one user's sessions (the spool holds the rest)."""
 
-    session_id: str
-    role: str
-    content: str
-    fields: dict[str, Any]
-    client_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-
-@dataclass
-class Backlog:
-    """One user's kept messages, made-up session ids and waiting titles (hold `lock` to use)."""
-
-    limit: int = MAX_PENDING_MESSAGES
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    pending: list[PendingMessage] = field(default_factory=list)
-    unsaved_sessions: set[str] = field(default_factory=set)  # ids made up while the DB was down
-    aliases: dict[str, str] = field(default_factory=dict)  # made-up id -> real session id
-    titles: dict[str, str] = field(default_factory=dict)  # titles waiting for their session
-
-    def resolve(self, sid: str) -> str:
-        """The real session id behind `sid` (itself unless it was made up and adopted)."""
-        return self.aliases.get(sid, sid)
-
-    def is_queued(self, sid: str) -> bool:
-        """True when session `sid` has messages waiting (later writes must queue behind them).
-
-        A queued message may still carry the made-up id of its session.
-        """
-        return sid in self.unsaved_sessions or any(
-            self.resolve(p.session_id) == sid for p in self.pending
-        )
-
-    def keep(self, item: PendingMessage) -> None:
-        """Keep an unsaved message; past `limit` newer ones are not kept."""
-        if len(self.pending) >= self.limit:
-            log.error("%d unsaved messages in memory: not keeping more", len(self.pending))
-            return
-        self.pending.append(item)
-
-    def queued_sessions(self) -> list[str]:
-        """The session ids of the kept messages, in the order they were first kept."""
-        return list(dict.fromkeys(p.session_id for p in self.pending))
-
-    def point(self, sid: str, real: str) -> None:
-        """Record that messages kept under `sid` now belong to the real session `real`."""
-        self.unsaved_sessions.discard(sid)
-        self.aliases[sid] = real
-        for old, new in list(self.aliases.items()):
-            if new == sid:
-                self.aliases[old] = real
-        if sid in self.titles:
-            self.titles[real] = self.titles.pop(sid)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    made_up: set[str] = field(default_factory=set)  # ids made up while the DB was down
+    aliases: dict[str, str] = field(default_factory=dict)  # deleted session -> its continuation
 
 
 class Outbox:
-    """The backlogs of a process: one per (database, user), each of at most `max_per_user`."""
+    """A spool directory and the process's state per (database, user)."""
 
-    def __init__(self, *, max_per_user: int = MAX_PENDING_MESSAGES):
-        """An empty outbox."""
-        self.max_per_user = max_per_user
+    def __init__(self, spool_dir: Path | str, *, max_per_user: int = MAX_SPOOLED_MESSAGES):
+        """An outbox spooling under `spool_dir` (at most `max_per_user` messages per user)."""
+        self.spool = Spool(spool_dir, limit=max_per_user)
         self._lock = threading.Lock()
-        self._backlogs: dict[tuple[str, int], Backlog] = {}
-
-    def backlog(self, db_key: str, user_id: int) -> Backlog:
-        """The backlog of `user_id` on database `db_key` (created empty on first use)."""
-        with self._lock:
-            found = self._backlogs.get((db_key, user_id))
-            if found is None:
-                found = self._backlogs[(db_key, user_id)] = Backlog(limit=self.max_per_user)
-            return found
+        self._states: dict[tuple[str, int], ProcessState] = {}
 
     def for_user(self, service: Any, user: Any, *, cache: ContextCache) -> UserOutbox:
         """The outbox as one user of one service sees it."""
-        db_key = database_key(service)
-        return UserOutbox(
-            service, user, backlog=self.backlog(db_key, user.id), cache=cache, db_key=db_key
-        )
+        db_key = service_database_key(service)
+        with self._lock:
+            state = self._states.setdefault((db_key, user.id), ProcessState())
+        spool = self.spool.for_user(db_key, user.id)
+        return UserOutbox(service, user, spool=spool, state=state, cache=cache, db_key=db_key)
 
 
-# The process-wide default, shared by every PersonalAssistant that is not given its own.
-DEFAULT_OUTBOX = Outbox()
+_shared: dict[Path, Outbox] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_outbox(spool_dir: Path | str) -> Outbox:
+    """The one Outbox of this process for `spool_dir`."""
+    path = Path(spool_dir).resolve()
+    with _shared_lock:
+        return _shared.setdefault(path, Outbox(path))
 
 
 class UserOutbox:
-    """Writes a user's messages now, or keeps them in the backlog when the database is down."""
+    """Writes a user's messages now, or keeps them in the spool when the database is down."""
 
     def __init__(
-        self, service: Any, user: Any, *, backlog: Backlog, cache: ContextCache, db_key: str
+        self,
+        service: Any,
+        user: Any,
+        *,
+        spool: UserSpool,
+        state: ProcessState,
+        cache: ContextCache,
+        db_key: str,
     ):
-        """A view of `backlog` writing through `service`; `cache` follows what it writes."""
+        """A view of one user's spool writing through `service`; `cache` follows the writes."""
         self.service = service
         self.user = user
-        self.backlog = backlog
+        self.spool = spool
+        self.state = state
         self.cache = cache
         self.db_key = db_key
 
     @property
     def pending_count(self) -> int:
-        """How many messages wait for the database to come back."""
-        with self.backlog.lock:
-            return len(self.backlog.pending)
+        """How many messages wait in the spool for the database to come back."""
+        return self.spool.message_count()
 
     def key(self, sid: str) -> tuple:
         """The context cache key of session `sid`."""
         return (self.db_key, self.user.id, sid)
 
     def resolve(self, sid: str) -> str:
-        """The real session id behind `sid` (a session replaced by a new one: the new one)."""
-        with self.backlog.lock:
-            return self.backlog.resolve(sid)
+        """The session that continues `sid` (itself unless it was deleted and replaced)."""
+        with self.state.lock:
+            return self.state.aliases.get(sid, sid)
 
     # -- sessions --------------------------------------------------------------------------------
 
@@ -156,23 +132,21 @@ class UserOutbox:
         """(session id, SessionRecord or None when the database is not reachable).
 
         None or an id that is not the user's: a new session. An id made up during an outage
-        stays in use until the backlog is written.
+        stays in use; it becomes the real session's id when its messages are written.
         """
-        backlog = self.backlog
         wanted = canonical_session_id(session_id) if session_id else None
-        with backlog.lock:
-            if wanted is not None:
-                wanted = backlog.resolve(wanted)
-                if wanted in backlog.unsaved_sessions:
-                    return wanted, None
+        if wanted is not None:
+            wanted = self.resolve(wanted)
+            if self._is_made_up(wanted):
+                return wanted, None  # not in the database yet: it waits behind its messages
         try:
             session = self.service.get_or_create_session(wanted, user=self.user)
         except DB_ERRORS:
             if wanted is not None:
                 return wanted, None
             made_up = str(uuid.uuid4())
-            with backlog.lock:
-                backlog.unsaved_sessions.add(made_up)
+            with self.state.lock:
+                self.state.made_up.add(made_up)
             return made_up, None
         if session.session_id != wanted and wanted is not None:
             self.cache.discard(self.key(wanted))
@@ -180,122 +154,154 @@ class UserOutbox:
 
     def set_title(self, sid: str, title: str) -> str | None:
         """Title an untitled session now or once its messages are written; None: not titled."""
-        backlog = self.backlog
-        with backlog.lock:
-            if backlog.is_queued(sid):
-                backlog.titles[sid] = title
-                return title
+        if sid in self.spool.sessions() or self._is_made_up(sid):
+            return title if self._keep(sid, TITLE, {"title": title}) else None
         try:
             set_now = self.service.set_session_title_if_untitled(sid, user=self.user, title=title)
         except DB_ERRORS:
-            with backlog.lock:
-                backlog.titles[sid] = title
-            return title
+            return title if self._keep(sid, TITLE, {"title": title}) else None
         except SessionNotFound:
             return None
         return title if set_now else None
 
     # -- messages --------------------------------------------------------------------------------
 
-    def save(self, sid: str, *, role: str, content: str, fields: dict[str, Any]) -> Any:
-        """Write a message now (-> MessageRecord), or keep it in order (-> None) when the
-        database is not reachable."""
-        backlog = self.backlog
-        item = PendingMessage(sid, role, content, fields)
-        with backlog.lock:
-            sid = item.session_id = backlog.resolve(sid)
-            if backlog.is_queued(sid):
-                backlog.keep(item)
-                return None
+    def save(
+        self,
+        sid: str,
+        *,
+        role: str,
+        content: str,
+        fields: dict[str, Any],
+        client_id: str | None = None,
+    ) -> Any:
+        """Write a message now (-> MessageRecord), or keep it durably in order (-> None) when
+        the database is not reachable; a new client id unless one is given."""
+        sid = self.resolve(sid)
+        entry = {"role": role, "content": content, "fields": fields}
+        entry["client_id"] = client_id or str(uuid.uuid4())
+        if sid in self.spool.sessions():  # earlier messages of the session wait: keep the order
+            self._keep_message(sid, entry)
+            return None
         try:
-            return self._write(sid, item)
-        except SessionNotFound:
-            # Deleted (e.g. in another tab) since this turn began: continue in a new session.
-            with backlog.lock:
-                target = self._adopt(sid)
-            return self._write(target, item)
+            return self._deliver(sid, entry)
         except DB_ERRORS as exc:
-            log.warning("message not saved (kept in memory): %s", exc)
-            with backlog.lock:
-                backlog.keep(item)
+            log.warning("message not saved (kept in the spool): %s", exc)
+            self._keep_message(sid, entry)
             return None
 
-    def flush(self) -> None:
-        """Write kept messages in order, exactly once (client ids already stored are skipped)."""
-        backlog = self.backlog
-        with backlog.lock:
-            if not backlog.pending and not backlog.titles:
-                return
-            try:
-                for sid in backlog.queued_sessions():
-                    self._flush_session(sid)
-                self._flush_titles()
-            except DB_ERRORS:
-                return  # still down: keep everything for the next call
-            except SessionNotFound:
-                return  # deleted between check and write: the next flush starts a new session
-
-    def _flush_session(self, sid: str) -> None:
-        """Write the kept messages of session `sid` (call with the lock held)."""
-        backlog = self.backlog
-        target, stored_ids = self._flush_target(sid)
+    def flush(self, *, wait: bool = True) -> int:
+        """Write the spooled messages in order, exactly once; how many it wrote now (0 while
+        the database is still down, or when another flush holds the lock and `wait` is False)."""
+        if not self.spool.files():
+            return 0
         written = 0
-        for item in [p for p in backlog.pending if p.session_id == sid]:
-            if item.client_id not in stored_ids:
-                self._write(target, item)
-            backlog.pending.remove(item)
-            written += 1
-        self.cache.mark_saved(self.key(target), written)
+        with self.spool.locked(wait=wait) as acquired:
+            if not acquired:
+                return 0
+            try:
+                for path in self.spool.files():
+                    written += self._replay(path)
+                    self.spool.remove(path)
+            except DB_ERRORS:
+                pass  # still down: the rest waits for the next call
+        return written
 
-    def _flush_target(self, sid: str) -> tuple[str, set[str]]:
-        """Where the messages kept under `sid` go, and the client ids already stored there."""
-        backlog = self.backlog
-        if sid in backlog.unsaved_sessions:
-            return self._adopt(sid), set()  # a session created just now is empty
-        # A made-up id adopted by an earlier, interrupted flush already has its real session.
-        target = backlog.resolve(sid)
-        stored_ids = self._stored_client_ids(target, len(backlog.pending))
-        if stored_ids is None:  # the session is gone or not the user's: start a new one
-            return self._adopt(sid), set()
-        return target, stored_ids
-
-    def _flush_titles(self) -> None:
-        """Set the titles that waited for their session (call with the lock held)."""
-        backlog = self.backlog
-        for sid, title in list(backlog.titles.items()):
-            if sid in backlog.unsaved_sessions:
-                continue
-            target = backlog.resolve(sid)
+    def _replay(self, path: Path) -> int:
+        """Write one spool entry; 1 for a message, 0 for a title or an entry already taken."""
+        entry = self.spool.read(path)
+        if entry is None:
+            return 0
+        original = entry["session_id"]
+        sid = self.resolve(original)
+        if entry["kind"] == TITLE:
             with contextlib.suppress(SessionNotFound):  # deleted meanwhile: nothing to title
-                self.service.set_session_title_if_untitled(target, user=self.user, title=title)
-            del backlog.titles[sid]
+                self.service.set_session_title_if_untitled(
+                    sid, user=self.user, title=entry["title"]
+                )
+            return 0
+        if entry["kind"] == NEW_SESSION_MESSAGE:
+            sid = self._restore(sid)
+        self._deliver(sid, entry)
+        for written_to in {original, sid, self.resolve(sid)}:
+            self.cache.discard(self.key(written_to))  # reloaded from the database next turn
+        return 1
 
-    def _adopt(self, sid: str) -> str:
-        """Create a real session for messages kept under a made-up or foreign id."""
-        session = self.service.create_session(user=self.user)
-        self.backlog.point(sid, session.session_id)
-        self.cache.rename(self.key(sid), self.key(session.session_id))
-        return session.session_id
+    # -- helpers ---------------------------------------------------------------------------------
 
-    def _write(self, sid: str, item: PendingMessage) -> Any:
-        """Add `item` to session `sid`, its client id in the metadata."""
-        metadata = dict(item.fields.get("metadata") or {})
-        metadata["client_id"] = item.client_id
-        fields = {k: v for k, v in item.fields.items() if k != "metadata"}
+    def _is_made_up(self, sid: str) -> bool:
+        """True when `sid` was made up during an outage and may not be in the database yet."""
+        with self.state.lock:
+            if sid in self.state.made_up:
+                return True
+        return self.spool.sessions().get(sid) == NEW_SESSION_MESSAGE
+
+    def _keep_message(self, sid: str, entry: dict[str, Any]) -> None:
+        """Spool a message; a made-up session's messages say so."""
+        kind = NEW_SESSION_MESSAGE if self._is_made_up(sid) else MESSAGE
+        self._keep(sid, kind, entry)
+
+    def _keep(self, sid: str, kind: str, entry: dict[str, Any]) -> bool:
+        """Write an entry to the spool (fsynced); False when the spool is full."""
+        body = {**entry, "kind": kind, "session_id": sid, "user_id": self.user.id}
+        return self.spool.keep(sid, kind, body)
+
+    def _restore(self, sid: str) -> str:
+        """Create the made-up session `sid` with that id (another user's id: a replacement)."""
+        try:
+            self.service.restore_session(sid, user=self.user)
+        except SessionNotFound:
+            return self._replace(sid)
+        with self.state.lock:
+            self.state.made_up.discard(sid)
+        return sid
+
+    def _replace(self, sid: str) -> str:
+        """The session continuing `sid` (deleted, or not the user's), created when needed."""
+        new = replacement_id(self.user.id, sid)
+        self.service.restore_session(new, user=self.user)
+        with self.state.lock:
+            self.state.made_up.discard(sid)
+            self.state.aliases[sid] = new
+            for old, target in list(self.state.aliases.items()):
+                if target == sid:
+                    self.state.aliases[old] = new
+        self.cache.rename(self.key(sid), self.key(new))
+        return new
+
+    def _deliver(self, sid: str, entry: dict[str, Any]) -> Any:
+        """Add the message to session `sid` (a made-up one is created, a deleted one replaced)."""
+        try:
+            return self._write(sid, entry)
+        except SessionNotFound:
+            target = self._restore(sid) if self._is_made_up(sid) else self._replace(sid)
+            return self._write(target, entry)
+
+    def _write(self, sid: str, entry: dict[str, Any]) -> Any:
+        """One idempotent add_message (through the entry's client id)."""
         return self.service.add_message(
-            sid, user=self.user, role=item.role, content=item.content, metadata=metadata, **fields
+            sid,
+            user=self.user,
+            role=entry["role"],
+            content=entry["content"],
+            client_id=entry["client_id"],
+            **entry["fields"],
         )
 
-    def _stored_client_ids(self, sid: str, n_pending: int) -> set[str] | None:
-        """client_id of the session's last messages; None when the session is not the user's."""
-        try:
-            records = self.service.get_messages(
-                sid, user=self.user, limit=n_pending + CLIENT_ID_LOOKBACK
-            )
-        except SessionNotFound:
-            return None
-        return {
-            (r.message_metadata or {}).get("client_id")
-            for r in records
-            if isinstance(r.message_metadata, dict)
-        }
+
+def flush_database(service: Any, spool_dir: Path | str) -> int:
+    """Write every user's spooled messages of the service's database; how many it wrote now."""
+    outbox = shared_outbox(spool_dir)
+    db_key = service_database_key(service)
+    user_ids = outbox.spool.user_ids(db_key)
+    if not user_ids:
+        return 0
+    users = {u.id: u for u in service.list_users()}
+    written = 0
+    for uid in user_ids:
+        user = users.get(uid)
+        if user is None:  # the user row is gone: its sessions (and so its messages) went with it
+            log.warning("spool of user id %d kept: no such user in the database", uid)
+            continue
+        written += outbox.for_user(service, user, cache=ContextCache()).flush(wait=True)
+    return written

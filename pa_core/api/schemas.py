@@ -207,8 +207,8 @@ class ChatOut(BaseModel):
     )
     saved: bool = Field(
         default=True,
-        description="False when the database went away mid-turn: the exchange is kept in memory "
-        "and written by the next successful turn",
+        description="False when the database went away mid-turn: the exchange is kept on the "
+        "server's disk and written once the database is back",
     )
 
 

@@ -29,6 +29,7 @@ from pa_core.records import (
     UserRecord,
 )
 from pa_core.service import analytics, export, messages, search, sessions, tokens, users
+from pa_core.service.facade_recovery import RecoveryMethods
 from pa_core.validation import (
     canonical_session_id,
     canonical_session_ids,
@@ -43,7 +44,7 @@ from pa_core.validation import (
 )
 
 
-class ConversationService:
+class ConversationService(RecoveryMethods):
     """Sessions and messages of every user, with the isolation rules enforced here."""
 
     def __init__(self, session_factory: sessionmaker | Engine):
@@ -229,8 +230,10 @@ class ConversationService:
         has_error: bool = False,
         error_message: str | None = None,
         metadata: dict | None = None,
+        client_id: str | None = None,
     ) -> MessageRecord:
-        """Store a message and bump the session's last activity, in one transaction."""
+        """Store a message and bump the session's last activity, in one transaction; a
+        `client_id` already stored in the session returns that message and stores nothing."""
         params = messages.message_params(
             session_id,
             user_id=user_id_of(user),
@@ -242,12 +245,17 @@ class ConversationService:
             has_error=has_error,
             error_message=error_message,
             metadata=metadata,
+            client_id=client_id,
         )
-        with self.transaction(write=True) as conn:
-            new_id = messages.insert_message(conn, params, sqlite=self._sqlite)
-        if new_id is None:
+        try:
+            with self.transaction(write=True) as conn:
+                record = messages.store_message(conn, params, sqlite=self._sqlite)
+        except messages.RacedDuplicate:  # rolled back: the other writer's message is the one
+            with self.transaction() as conn:
+                record = messages.find_by_client_id(conn, params)
+        if record is None:
             raise SessionNotFound(params["session_id"])
-        return MessageRecord(id=new_id, **params)
+        return record
 
     def get_messages(
         self,

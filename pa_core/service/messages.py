@@ -5,14 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
-from pa_core.models import utcnow
+from pa_core.models import UTCDateTime, utcnow
 from pa_core.records import MessageRecord
 from pa_core.service.sessions import owns
 from pa_core.service.tables import MESSAGE_READ_COLUMNS, MESSAGES, SESSIONS
 from pa_core.validation import (
+    check_client_id,
     check_content,
     check_error_message,
     check_json,
@@ -23,25 +35,57 @@ from pa_core.validation import (
 )
 
 # PostgreSQL hot path: ownership check, session bump and insert in one statement (one round trip).
-PG_ADD_MESSAGE = text(
-    """
-    WITH s AS (
-        UPDATE conversation_sessions
-           SET last_activity_at = :created_at, message_count = message_count + 1
-         WHERE session_id = :session_id AND user_id = :user_id
-     RETURNING session_id
-    )
+# The session row locked by the UPDATE orders the writers of a session: each message's created_at
+# is GREATEST(now, the session's last activity), so created_at never goes backwards against id.
+_PG_BUMP = """
+    UPDATE conversation_sessions
+       SET last_activity_at = GREATEST(:created_at, last_activity_at),
+           message_count = message_count + 1
+     WHERE session_id = :session_id AND user_id = :user_id{guard}
+ RETURNING session_id, last_activity_at
+"""
+_PG_INSERT = """
     INSERT INTO conversation_messages (session_id, user_id, role, content, tools_used,
-        processing_time_ms, token_count, has_error, error_message, message_metadata, created_at)
+        processing_time_ms, token_count, has_error, error_message, message_metadata,
+        created_at{cid})
     SELECT s.session_id, :user_id, :role, :content, :tools_used, :processing_time_ms,
-           :token_count, :has_error, :error_message, :message_metadata, :created_at
+           :token_count, :has_error, :error_message, :message_metadata, s.last_activity_at{cid_v}
       FROM s
-    RETURNING id
-    """
-).bindparams(
+"""
+_JSON_BINDS = (
     bindparam("tools_used", type_=JSONB(none_as_null=True)),
     bindparam("message_metadata", type_=JSONB(none_as_null=True)),
+    bindparam("created_at", type_=UTCDateTime()),
 )
+PG_ADD_MESSAGE = (
+    text(
+        f"WITH s AS ({_PG_BUMP.format(guard='')}) "
+        f"{_PG_INSERT.format(cid='', cid_v='')} RETURNING id, created_at"
+    )
+    .bindparams(*_JSON_BINDS)
+    .columns(id=Integer(), created_at=UTCDateTime())
+)
+# With a client_id: the bump is skipped when the client id is already stored, and the insert
+# does nothing on a conflict. A writer that raced another with the same client id bumped the
+# session but inserted nothing (`bumped` without an id): its transaction is rolled back.
+_PG_GUARD = """
+       AND NOT EXISTS (SELECT 1 FROM conversation_messages m
+                        WHERE m.session_id = :session_id AND m.client_id = :client_id)"""
+PG_ADD_MESSAGE_ONCE = (
+    text(
+        f"WITH s AS ({_PG_BUMP.format(guard=_PG_GUARD)}), "
+        f"ins AS ({_PG_INSERT.format(cid=', client_id', cid_v=', :client_id')}"
+        " ON CONFLICT (session_id, client_id) DO NOTHING RETURNING id, created_at) "
+        "SELECT (SELECT id FROM ins) AS id, (SELECT created_at FROM ins) AS created_at, "
+        "EXISTS (SELECT 1 FROM s) AS bumped"
+    )
+    .bindparams(*_JSON_BINDS)
+    .columns(id=Integer(), created_at=UTCDateTime(), bumped=Boolean())
+)
+
+
+class RacedDuplicate(Exception):
+    """Another writer stored the same client id first; roll back and return the stored one."""
 
 
 def message_params(
@@ -56,6 +100,7 @@ def message_params(
     has_error: bool,
     error_message: str | None,
     metadata: dict | None,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     """The checked column values of a new message (SessionNotFound for a non-UUID session id)."""
     return {
@@ -70,14 +115,46 @@ def message_params(
         "error_message": check_error_message(error_message),
         "message_metadata": check_json("metadata", metadata),
         "created_at": utcnow(),
+        "client_id": check_client_id(client_id),
     }
 
 
-def insert_message(conn: Connection, params: dict, *, sqlite: bool) -> int | None:
-    """Insert a message and bump its session; the new id, or None when the session is not the
-    user's (PostgreSQL: one statement; SQLite: the bump, then the insert)."""
-    if not sqlite:
-        return conn.execute(PG_ADD_MESSAGE, params).scalar()
+def store_message(conn: Connection, params: dict, *, sqlite: bool) -> MessageRecord | None:
+    """Insert a message and bump its session (a stored client id: the stored message, nothing
+    written); None when the session is not the user's. RacedDuplicate: roll back and look again.
+    """
+    if sqlite:
+        return _store_sqlite(conn, params)
+    if params["client_id"] is None:
+        row = conn.execute(PG_ADD_MESSAGE, params).first()
+        return None if row is None else _record(params, row)
+    row = conn.execute(PG_ADD_MESSAGE_ONCE, params).one()
+    if row.id is not None:
+        return _record(params, row)
+    if row.bumped:
+        raise RacedDuplicate(params["client_id"])
+    return find_by_client_id(conn, params)
+
+
+def find_by_client_id(conn: Connection, params: dict) -> MessageRecord | None:
+    """The user's stored message of this session with this client id, or None."""
+    row = conn.execute(
+        select(*MESSAGE_READ_COLUMNS).where(
+            MESSAGES.c.session_id == params["session_id"],
+            MESSAGES.c.client_id == params["client_id"],
+            MESSAGES.c.user_id == params["user_id"],
+        )
+    ).first()
+    return None if row is None else message_from_row(row)
+
+
+def _store_sqlite(conn: Connection, params: dict) -> MessageRecord | None:
+    """The SQLite write (inside BEGIN IMMEDIATE, so writers are already serialised)."""
+    if params["client_id"] is not None:
+        existing = find_by_client_id(conn, params)
+        if existing is not None:
+            return existing
+    created_at = bindparam("created_at", params["created_at"], type_=UTCDateTime())
     bumped = conn.execute(
         update(SESSIONS)
         .where(
@@ -85,13 +162,21 @@ def insert_message(conn: Connection, params: dict, *, sqlite: bool) -> int | Non
             SESSIONS.c.user_id == params["user_id"],
         )
         .values(
-            last_activity_at=params["created_at"],
+            last_activity_at=func.max(created_at, SESSIONS.c.last_activity_at),
             message_count=SESSIONS.c.message_count + 1,
         )
-    )
-    if bumped.rowcount != 1:
+        .returning(SESSIONS.c.last_activity_at)
+    ).first()
+    if bumped is None:
         return None
-    return conn.execute(insert(MESSAGES).values(**params).returning(MESSAGES.c.id)).scalar_one()
+    values = {**params, "created_at": bumped[0]}
+    new_id = conn.execute(insert(MESSAGES).values(**values).returning(MESSAGES.c.id)).scalar_one()
+    return MessageRecord(id=new_id, **values)
+
+
+def _record(params: dict, row: Any) -> MessageRecord:
+    """The record of a message just inserted (id and created_at as the database set them)."""
+    return MessageRecord(**{**params, "id": row.id, "created_at": row.created_at})
 
 
 def read_messages(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, tuple_, update
 
+from pa_core.errors import SessionNotFound
 from pa_core.models import utcnow
 from pa_core.records import SessionRecord
 from pa_core.service.tables import MESSAGES, SESSION_COLUMNS, SESSIONS
@@ -16,12 +17,17 @@ CLEANUP_BATCH = 500
 
 
 def insert_session(
-    conn: Connection, *, user_id: int, title: str | None, context_data: Any
+    conn: Connection,
+    *,
+    user_id: int,
+    title: str | None,
+    context_data: Any,
+    session_id: str | None = None,
 ) -> SessionRecord:
-    """A new, empty session row."""
+    """A new, empty session row (with a new id unless `session_id` is given)."""
     now = utcnow()
     values = {
-        "session_id": str(uuid.uuid4()),
+        "session_id": session_id or str(uuid.uuid4()),
         "user_id": user_id,
         "title": title,
         "description": None,
@@ -42,6 +48,18 @@ def find_session(conn: Connection, sid: str, *, user_id: int) -> SessionRecord |
         select(*SESSION_COLUMNS).where(SESSIONS.c.session_id == sid, SESSIONS.c.user_id == user_id)
     ).first()
     return None if row is None else SessionRecord(*row)
+
+
+def restore_session(conn: Connection, sid: str, *, user_id: int) -> SessionRecord:
+    """The user's session `sid`, inserted with that id when no session has it; SessionNotFound
+    when it is another user's."""
+    owner = conn.execute(select(SESSIONS.c.user_id).where(SESSIONS.c.session_id == sid)).scalar()
+    if owner is None:
+        return insert_session(conn, user_id=user_id, title=None, context_data=None, session_id=sid)
+    found = find_session(conn, sid, user_id=user_id) if owner == user_id else None
+    if found is None:
+        raise SessionNotFound(sid)
+    return found
 
 
 def owns(conn: Connection, sid: str, *, user_id: int) -> bool:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from pa_core.agent import ContextCache, Outbox, PersonalAssistant
-from pa_core.agent.outbox import PendingMessage
+from pa_core.agent.spool import SpoolError
 from pa_core.config import Settings
 from pa_core.errors import StorageError
+
+SID = "0b8e2f7c-1d2a-4c3b-9e8f-123456789abc"
 
 
 class BrokenProvider:
@@ -25,14 +29,16 @@ class BrokenProvider:
         return None
 
 
-def test_unexpected_provider_error_is_logged_with_its_traceback_and_stored(svc, alice, caplog):
+def test_unexpected_provider_error_is_logged_with_its_traceback_and_stored(
+    svc, alice, caplog, tmp_path
+):
     assistant = PersonalAssistant(
         svc,
         alice,
         settings=Settings(PA_LLM_PROVIDER="offline"),
         provider=BrokenProvider(),
         cache=ContextCache(),
-        outbox=Outbox(),
+        outbox=Outbox(tmp_path),
     )
     with caplog.at_level(logging.ERROR, logger="pa_core.agent.assistant"):
         reply = assistant.chat("What is 1 + 1?")
@@ -66,23 +72,35 @@ class FakeUser:
     id = 7
 
 
-def test_outbox_is_bounded_per_user_and_separate_outboxes_share_nothing(caplog):
-    outbox = Outbox(max_per_user=3)
+def test_spool_is_bounded_per_user_and_separate_spools_share_nothing(caplog, tmp_path):
+    outbox = Outbox(tmp_path / "a", max_per_user=3)
     service, user = DownService(), FakeUser()
     mine = outbox.for_user(service, user, cache=ContextCache())
-    again = outbox.for_user(service, user, cache=ContextCache())
-    with caplog.at_level(logging.ERROR, logger="pa_core.agent.outbox"):
+    again = Outbox(tmp_path / "a").for_user(service, user, cache=ContextCache())
+    with caplog.at_level(logging.ERROR, logger="pa_core.agent.spool"):
         for n in range(5):
-            assert mine.save("s-1", role="user", content=f"m{n}", fields={}) is None
-    assert mine.pending_count == 3 and again.pending_count == 3  # one backlog per user
-    assert [p.content for p in mine.backlog.pending] == ["m0", "m1", "m2"]
+            assert mine.save(SID, role="user", content=f"m{n}", fields={}) is None
+    assert mine.pending_count == 3 and again.pending_count == 3  # one spool per user
+    spool = mine.spool
+    assert [spool.read(p)["content"] for p in spool.files()] == ["m0", "m1", "m2"]
     assert "not keeping more" in caplog.text
-    assert Outbox().for_user(service, user, cache=ContextCache()).pending_count == 0
+    assert Outbox(tmp_path / "b").for_user(service, user, cache=ContextCache()).pending_count == 0
     other = type("Other", (), {"id": 8})()
     assert outbox.for_user(service, other, cache=ContextCache()).pending_count == 0
 
 
-def test_pending_messages_get_distinct_client_ids():
-    first = PendingMessage("s", "user", "a", {})
-    second = PendingMessage("s", "user", "a", {})
-    assert first.client_id != second.client_id
+def test_spooled_messages_get_distinct_client_ids(tmp_path):
+    mine = Outbox(tmp_path).for_user(DownService(), FakeUser(), cache=ContextCache())
+    for _ in range(2):
+        mine.save(SID, role="user", content="same", fields={})
+    ids = {mine.spool.read(p)["client_id"] for p in mine.spool.files()}
+    assert len(ids) == 2
+
+
+def test_a_spool_that_cannot_be_written_fails_the_write_as_a_storage_error(tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the spool directory should be")
+    mine = Outbox(blocked).for_user(DownService(), FakeUser(), cache=ContextCache())
+    with pytest.raises(SpoolError, match="could not be kept on disk") as caught:
+        mine.save(SID, role="user", content="lost?", fields={})
+    assert isinstance(caught.value, StorageError) and mine.pending_count == 0

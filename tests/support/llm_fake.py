@@ -204,6 +204,24 @@ def slow(seconds: float, then: Responder | None = None) -> Responder:
     return respond
 
 
+def dripping(words: list[str], pause: float) -> Responder:
+    """A streamed reply of one word every `pause` seconds (a long answer a client can leave)."""
+
+    def respond(handler, body):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.end_headers()
+        for word in words:
+            chunk = json.dumps(_chunk(body, {"content": word + " "}))
+            handler.wfile.write(f"data: {chunk}\n\n".encode())
+            handler.wfile.flush()
+            if handler.server.fake.stopping.wait(pause):
+                return
+        handler.wfile.write(b"data: [DONE]\n\n")
+
+    return respond
+
+
 def raw(status: int, data: bytes, content_type: str = "application/json") -> Responder:
     """Exactly these bytes, whatever they are (malformed-body tests)."""
 

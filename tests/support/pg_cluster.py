@@ -51,11 +51,18 @@ class ThrowawayCluster:
         """Create and start the cluster; returns its admin URL."""
         data = self.dir / "data"
         self._run(self.initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(
-            self.pg_ctl, "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start"
-        )
+        self.resume()
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
+
+    def pause(self) -> None:
+        """Stop the server (fast shutdown: live connections are closed), keeping its files."""
+        self._run(self.pg_ctl, "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server (again) on the same port."""
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        data, log = str(self.dir / "data"), str(self.dir / "log")
+        self._run(self.pg_ctl, "-D", data, "-o", opts, "-l", log, "-w", "start")
 
     def stop(self) -> None:
         """Stop the cluster and delete its files."""

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import anyio
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
 
 from pa_core.agent import ChatReply, PersonalAssistant
+from pa_core.api import idempotency
 from pa_core.api.deps import AppSettings, CurrentUser, Service
 from pa_core.api.errors import APIError
 from pa_core.api.responses import BODY_ERRORS, CHAT_BODY, SESSION_ERRORS
@@ -32,8 +36,10 @@ def chat(
     settings: AppSettings,
     body: ChatIn,
     query: Annotated[ChatQuery, Query()],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Any:
-    """Send a message to the assistant; the exchange is stored in the session."""
+    """Send a message to the assistant; the exchange is stored in the session (a retry with the
+    same Idempotency-Key stores nothing twice and answers the stored reply)."""
     if len(body.message) > MAX_CONTENT_CHARS:
         raise APIError(
             413,
@@ -41,19 +47,44 @@ def chat(
             f"{MAX_CONTENT_CHARS:,}).",
         )
     message = check_content(body.message)
+    client_id = idempotency.client_id_for(idempotency_key)
     session_id = body.session_id
     if session_id is not None and service.get_session(session_id, user=user) is None:
         raise SessionNotFound(session_id)
+    if session_id is None and client_id is not None:
+        session_id = idempotency.session_for(service, user, client_id)
     if session_id is None:  # created here so a database outage is a 503, not a reply
         session_id = service.create_session(user=user).session_id
+    stored = idempotency.stored_reply(service, user, session_id, client_id) if client_id else None
+    if stored and not query.stream:
+        return stored
+    if stored:
+        return _event_stream(idempotency.replay_events(stored, sse_event))
     assistant = PersonalAssistant(service, user, settings=settings)
     if not query.stream:
-        return reply_out(assistant.chat(message, session_id=session_id))
+        return reply_out(assistant.chat(message, session_id=session_id, client_id=client_id))
+    return _event_stream(sse_events(assistant, message, session_id, client_id))
+
+
+def _event_stream(events: Iterator[str]) -> StreamingResponse:
+    """A text/event-stream response that proxies do not buffer."""
     return StreamingResponse(
-        sse_events(assistant, message, session_id),
+        closing_events(events),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def closing_events(events: Iterator[str]) -> AsyncIterator[str]:
+    """`events` from a worker thread, closed as soon as the response ends, also when the client
+    went away: the turn then stores its partial reply at once (Starlette would leave a sync
+    generator to the garbage collector)."""
+    try:
+        async for event in iterate_in_threadpool(events):
+            yield event
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(getattr(events, "close", lambda: None))
 
 
 def reply_out(reply: ChatReply) -> ChatOut:
@@ -68,13 +99,16 @@ def sse_event(data: Any, event: str | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def sse_events(assistant: PersonalAssistant, message: str, session_id: str) -> Iterator[str]:
+def sse_events(
+    assistant: PersonalAssistant, message: str, session_id: str, client_id: str | None = None
+) -> Iterator[str]:
     """Server-sent events: `session`, one `delta` per text chunk, then `done` (or `error`)."""
     yield sse_event({"session_id": session_id}, "session")
     try:
-        for chunk in assistant.stream(message, session_id=session_id):
-            if chunk:
-                yield sse_event({"text": chunk}, "delta")
+        with closing(assistant.stream(message, session_id=session_id, client_id=client_id)) as turn:
+            for chunk in turn:
+                if chunk:
+                    yield sse_event({"text": chunk}, "delta")
     except PAError as exc:
         yield sse_event({"detail": str(exc)}, "error")
         return

@@ -1,0 +1,94 @@
+"""A client that leaves a streamed reply (a real uvicorn, a real socket): the partial reply is
+stored when the client goes away, marked interrupted, not when the garbage collector runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from support.llm_fake import dripping
+from support.pg_cluster import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+P = "/api/v1/personal-assistant"
+WORDS = [f"word{n}" for n in range(200)]
+
+
+@pytest.fixture
+def api(db_url, auth_file, tmp_path, llm):
+    """`python -m pa_core serve-api` talking to the fake model server."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("PA_DATABASE_URL", "DATABASE_URL")},
+        "PA_AUTH_CONFIG": str(auth_file),
+        "PA_LLM_PROVIDER": "openai",
+        "PA_LLM_BASE_URL": llm.url,
+        "PA_LLM_API_KEY": "test-key",
+        "PA_LLM_MODEL": "test-model",
+    }
+    log = (tmp_path / "uvicorn.log").open("w")
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "pa_core", "--database-url", db_url),
+            *("serve-api", "--host", "127.0.0.1", "--port", str(port)),
+        ],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp_path / "uvicorn.log").read_text()
+            try:
+                if httpx.get(f"{base}{P}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "uvicorn did not become ready"
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def wait_for_messages(svc, sid, user, n: int) -> list:
+    """The session's messages once there are `n` (a guard deadline, not a timing assertion)."""
+    deadline = time.monotonic() + 60
+    while True:
+        messages = svc.get_messages(sid, user=user)
+        if len(messages) >= n or time.monotonic() > deadline:
+            return messages
+        time.sleep(0.1)
+
+
+def test_a_dropped_client_gets_its_partial_reply_stored_at_once(api, llm, svc):
+    llm.push(dripping(WORDS, pause=0.2))  # 40 s if nobody left early
+    alice = svc.ensure_user("alice")
+    sid = svc.create_session(user=alice).session_id
+    body = {"message": "Tell me everything", "session_id": sid}
+    with (
+        httpx.Client(base_url=api, timeout=30, auth=("alice", "alice-secret-1")) as http,
+        http.stream("POST", f"{P}/chat?stream=true", json=body) as response,
+    ):
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith("event: delta"):
+                break  # one delta seen: the client goes away mid-reply
+    stored = wait_for_messages(svc, sid, alice, 2)
+    assert [m.role for m in stored] == ["user", "assistant"]
+    partial = stored[1]
+    assert partial.message_metadata["interrupted"] is True and partial.has_error is False
+    assert partial.content.startswith("word0 ")
+    assert len(partial.content.split()) < len(WORDS)  # stored before the model finished
