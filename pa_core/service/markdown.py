@@ -50,4 +50,4 @@ def render(session: SessionRecord, messages: list[MessageRecord]) -> str:
         "---",
         "",
     ]
-    return "\n".join(head) + "\n".join(map(_message, messages))
+    return "\n".join(head) + "\n" + "\n".join(map(_message, messages))

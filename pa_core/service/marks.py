@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pa_core.errors import SessionNotFound
+from pa_core.models import utcnow
 from pa_core.records import MessageRecord, SessionRecord, UserRecord
-from pa_core.service import feedback
-from pa_core.validation import user_id_of
+from pa_core.service import feedback, sessions
+from pa_core.validation import check_days, user_id_of
 
 MAX_DB_ID = 2**63 - 1
 
@@ -38,6 +40,12 @@ class MarksMixin:
         if record is None:
             raise SessionNotFound(str(message_id))
         return record
+
+    def count_pinned_idle(self, older_than_days: int) -> int:
+        """How many pinned sessions are idle over `older_than_days` (retention keeps them)."""
+        cutoff = utcnow() - timedelta(days=check_days("older_than_days", older_than_days))
+        with self.transaction() as conn:
+            return sessions.count_idle_sessions(conn, cutoff=cutoff, pinned=True)
 
     def set_session_pinned(
         self, session_id: Any, *, user: UserRecord, pinned: bool = True
