@@ -99,6 +99,8 @@ def _file_blocks(file: IO[bytes], check: Callable[[int], None]) -> Iterator[byte
     """The file's bytes in blocks, counting them against the limit (`check`)."""
     seen = 0
     while block := file.read(READ_BYTES):
+        if not isinstance(block, bytes):
+            raise ValidationError("Import needs a file opened in binary mode.")
         seen += len(block)
         check(seen)
         yield block
