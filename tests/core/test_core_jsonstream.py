@@ -9,7 +9,7 @@ import pytest
 from pa_core.errors import ValidationError
 from pa_core.service.jsonstream import JsonReader
 
-DOC = [{"n": 12345, "f": -1.5e3, "s": "ä\"\\ \u2028", "t": True, "z": None}, [], {}, 7, "x"]
+DOC = [{"n": 12345, "f": -1.5e3, "s": 'ä"\\ \u2028', "t": True, "z": None}, [], {}, 7, "x"]
 
 
 def _chunks(text, size):
