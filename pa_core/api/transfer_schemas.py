@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,8 +14,8 @@ from pa_core.service.feedback import MAX_FEEDBACK_COMMENT_CHARS
 class ExportQuery(_Query):
     """Query of GET /export.json."""
 
-    session_id: list[str] | None = Field(
-        default=None,
+    session_id: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list,
         max_length=MAX_PAGE,
         description="Export only these sessions (repeat the parameter); default: all",
     )

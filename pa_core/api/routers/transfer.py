@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import IO, Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -40,7 +40,7 @@ def export_json(
 ) -> StreamingResponse:
     """Every session of the caller (or the `session_id`s given) with every field, as one JSON
     document."""
-    chunks = service.export_json(user, query.session_id)
+    chunks = service.export_json(user, query.session_id or None)
     head = next(chunks)  # the first read happens now, so a database outage is a 503
 
     def body() -> Iterator[str]:
@@ -56,15 +56,15 @@ def export_json(
 
 @router.get(
     "/sessions/{session_id}/export.md",
-    response_class=PlainTextResponse,
+    response_class=Response,
     responses={**SESSION_ERRORS, **MARKDOWN_BODY},
 )
 def export_markdown(
     user: CurrentUser, service: Service, session_id: SessionId, _query: NoParams
-) -> PlainTextResponse:
+) -> Response:
     """One of the caller's sessions as readable Markdown."""
     text = service.export_markdown(user, session_id)
-    return PlainTextResponse(
+    return Response(
         text,
         media_type="text/markdown; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="session-{session_id[:36]}.md"'},
