@@ -29,9 +29,9 @@ from pa_core.records import (
     UserRecord,
 )
 from pa_core.service import analytics, export, messages, search, sessions, tokens, users
-from pa_core.service.backup import BackupMixin
-from pa_core.service.marks import MarksMixin
-from pa_core.service.transfer import TransferMixin
+from pa_core.service.facade_backup import BackupMixin
+from pa_core.service.facade_marks import MarksMixin
+from pa_core.service.facade_transfer import TransferMixin
 from pa_core.validation import (
     canonical_session_id,
     canonical_session_ids,

@@ -87,11 +87,11 @@ class TransferMixin:
         try:
             import_reader.validate(source, username=user.username)
             prepared = import_reader.read_conversations(source, username=user.username)
-            return self.import_prepared(prepared, user=user, progress=progress)
+            return self._import_prepared(prepared, user=user, progress=progress)
         finally:
             source.close()
 
-    def import_prepared(
+    def _import_prepared(
         self,
         prepared: Iterable[PreparedSession],
         *,
