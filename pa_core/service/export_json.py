@@ -9,11 +9,11 @@ sorted keys, so the same data gives the same bytes from SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, select, tuple_
+from sqlalchemy import Connection, bindparam, select
 
 from pa_core.service.imports import MESSAGE_FIELDS
 from pa_core.service.tables import MESSAGES as M
@@ -36,24 +36,47 @@ SESSION_FIELDS = (
     "last_activity_at",
 )
 JSON_COLUMNS = {"context_data", "session_metadata", "tools_used", "message_metadata"}
+TIME_COLUMNS = {"created_at", "last_activity_at", "exported_at"}
 _SESSION_COLUMNS = [S.c.id, *(S.c[f] for f in SESSION_FIELDS)]
-_MESSAGE_COLUMNS = [S.c.id, M.c.id, *(M.c[f] for f in MESSAGE_FIELDS)]
+_MESSAGE_COLUMNS = [M.c.id, *(M.c[f] for f in MESSAGE_FIELDS)]
+_PLAIN = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(", ", ": ")).encode
 
 
 def dumps(value: Any) -> str:
     """Compact JSON text, non-ASCII kept."""
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _PLAIN(value)
+
+
+def _time(value: datetime | None) -> str:
+    """A timestamp as an ISO 8601 JSON string with offset."""
+    return "null" if value is None else '"' + value.isoformat() + '"'
+
+
+def _encoder(name: str) -> Callable[[Any], str]:
+    """How a column's value is written: JSON columns key-sorted, timestamps ISO 8601."""
+    if name in JSON_COLUMNS:
+        return _SORTED
+    return _time if name in TIME_COLUMNS else _PLAIN
+
+
+def _object_writer(fields: tuple[str, ...]) -> Callable[[Any], str]:
+    """A function writing row[1:] (the fields in order) as one JSON object's members."""
+    members = [(_PLAIN(f) + ": ", _encoder(f)) for f in fields]
+
+    def write(row: Any) -> str:
+        return ", ".join([key + enc(v) for (key, enc), v in zip(members, row[1:], strict=True)])
+
+    return write
+
+
+_session_members = _object_writer(SESSION_FIELDS)
+_message_members = _object_writer(MESSAGE_FIELDS)
 
 
 def _field(name: str, value: Any) -> str:
-    """One `"name": value` member; timestamps ISO 8601 with offset, JSON columns key-sorted."""
-    if isinstance(value, datetime):
-        text = dumps(value.isoformat())
-    elif name in JSON_COLUMNS:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
-    else:
-        text = dumps(value)
-    return f"{dumps(name)}: {text}"
+    """One `"name": value` member."""
+    return _PLAIN(name) + ": " + _encoder(name)(value)
 
 
 def document_head(username: str, exported_at: datetime) -> str:
@@ -72,13 +95,12 @@ DOCUMENT_TAIL = "\n]}\n"
 
 def session_head(row: Any) -> str:
     """A session object up to the opening bracket of its messages."""
-    members = [_field(f, row[i + 1]) for i, f in enumerate(SESSION_FIELDS)]
-    return "{" + ", ".join(members) + ', "messages": ['
+    return "{" + _session_members(row) + ', "messages": ['
 
 
 def message_json(row: Any) -> str:
     """One message object (a row of the message batch query)."""
-    return "{" + ", ".join(_field(f, row[i + 2]) for i, f in enumerate(MESSAGE_FIELDS)) + "}"
+    return "{" + _message_members(row) + "}"
 
 
 def session_batch(
@@ -96,42 +118,38 @@ def session_batch(
     return list(conn.execute(query).all())
 
 
-def _message_query(user_id: int, session_pks: list[int], after: tuple[int, int]) -> Select:
-    """Messages of these sessions after (session pk, message id), in that order."""
-    return (
-        select(*_MESSAGE_COLUMNS)
-        .select_from(M.join(S, S.c.session_id == M.c.session_id))
-        .where(
-            S.c.id.in_(session_pks),
-            S.c.user_id == user_id,
-            M.c.user_id == user_id,
-            tuple_(S.c.id, M.c.id) > tuple_(*after),
-        )
-        .order_by(S.c.id, M.c.id)
-        .limit(MESSAGE_BATCH)
+_MESSAGE_PAGE = (
+    select(*_MESSAGE_COLUMNS)
+    .where(
+        M.c.session_id == bindparam("sid"),
+        M.c.user_id == bindparam("uid"),
+        M.c.id > bindparam("after"),
     )
+    .order_by(M.c.id)
+    .limit(MESSAGE_BATCH)
+)
 
 
-def message_batch(
-    conn: Connection, *, user_id: int, session_pks: list[int], after: tuple[int, int]
-) -> list[Any]:
-    """The next MESSAGE_BATCH message rows of these sessions (keyset `after`)."""
-    return list(conn.execute(_message_query(user_id, session_pks, after)).all())
+def message_batch(conn: Connection, *, user_id: int, session_id: str, after: int) -> list[Any]:
+    """The next MESSAGE_BATCH messages of one session after message id `after` (an index
+    range scan of (session_id, id))."""
+    return list(conn.execute(_MESSAGE_PAGE, {"sid": session_id, "uid": user_id, "after": after}))
 
 
 def session_chunks(
-    sessions: list[Any], messages: Iterator[Any], *, first_lead: str, lead: str, tail: str
+    sessions: list[Any],
+    messages_of: Callable[[Any], Iterator[Any]],
+    *,
+    first_lead: str,
+    lead: str,
+    tail: str,
 ) -> Iterator[str]:
     """The JSON of `sessions` (each after `lead`, the first after `first_lead`, each followed by
-    `tail`), their messages taken in order from `messages`."""
-    pending = next(messages, None)
+    `tail`), with the messages `messages_of(session)` gives."""
     for n, session in enumerate(sessions):
         parts = [(first_lead if n == 0 else lead) + session_head(session)]
-        count = 0
-        while pending is not None and pending[0] == session[0]:
-            parts.append(("" if count == 0 else ", ") + message_json(pending))
-            count += 1
-            pending = next(messages, None)
+        for count, message in enumerate(messages_of(session)):
+            parts.append(("" if count == 0 else ", ") + message_json(message))
             if len(parts) >= MESSAGES_PER_CHUNK:
                 yield "".join(parts)
                 parts = []

@@ -27,7 +27,7 @@ class BackupMixin:
             for batch in self._session_batches(user.id, None):
                 yield from export_json.session_chunks(
                     batch,
-                    self._message_rows(user.id, batch),
+                    self._session_messages(user.id),
                     first_lead='{"session": ',
                     lead='{"session": ',
                     tail="}\n",

@@ -32,7 +32,7 @@ class TransferMixin:
         lead = ""
         for batch in self._session_batches(uid, sids):
             yield from export_json.session_chunks(
-                batch, self._message_rows(uid, batch), first_lead=lead, lead=",\n", tail=""
+                batch, self._session_messages(uid), first_lead=lead, lead=",\n", tail=""
             )
             lead = ",\n"
         yield export_json.DOCUMENT_TAIL
@@ -52,16 +52,22 @@ class TransferMixin:
             yield batch
             after = batch[-1][0]
 
-    def _message_rows(self, uid: int, batch: list[Any]) -> Iterator[Any]:
-        """The messages of a session batch in order, read in keyset batches."""
-        pks, after = [s[0] for s in batch], (0, 0)
-        while True:
-            with self.transaction() as conn:
-                rows = export_json.message_batch(conn, user_id=uid, session_pks=pks, after=after)
-            yield from rows
-            if len(rows) < export_json.MESSAGE_BATCH:
-                return
-            after = (rows[-1][0], rows[-1][1])
+    def _session_messages(self, uid: int) -> Callable[[Any], Iterator[Any]]:
+        """`messages_of(session row)`: its messages in order, read in keyset batches."""
+
+        def messages_of(session: Any) -> Iterator[Any]:
+            after = 0
+            while True:
+                with self.transaction() as conn:
+                    rows = export_json.message_batch(
+                        conn, user_id=uid, session_id=session.session_id, after=after
+                    )
+                yield from rows
+                if len(rows) < export_json.MESSAGE_BATCH:
+                    return
+                after = rows[-1][0]
+
+        return messages_of
 
     def export_markdown(self, user: UserRecord, session_id: Any) -> str:
         """One of the user's conversations as Markdown; SessionNotFound when it is not theirs."""
