@@ -27,7 +27,7 @@ class BackupMixin:
             for batch in self._session_batches(user.id, None):
                 yield from export_json.session_chunks(
                     batch,
-                    self._session_messages(user.id),
+                    self._session_messages(),
                     first_lead='{"session": ',
                     lead='{"session": ',
                     tail="}\n",

@@ -32,7 +32,7 @@ class TransferMixin:
         lead = ""
         for batch in self._session_batches(uid, sids):
             yield from export_json.session_chunks(
-                batch, self._session_messages(uid), first_lead=lead, lead=",\n", tail=""
+                batch, self._session_messages(), first_lead=lead, lead=",\n", tail=""
             )
             lead = ",\n"
         yield export_json.DOCUMENT_TAIL
@@ -52,7 +52,7 @@ class TransferMixin:
             yield batch
             after = batch[-1][0]
 
-    def _session_messages(self, uid: int) -> Callable[[Any], Iterator[Any]]:
+    def _session_messages(self) -> Callable[[Any], Iterator[Any]]:
         """`messages_of(session row)`: its messages in order, read in keyset batches."""
 
         def messages_of(session: Any) -> Iterator[Any]:
@@ -60,7 +60,7 @@ class TransferMixin:
             while True:
                 with self.transaction() as conn:
                     rows = export_json.message_batch(
-                        conn, user_id=uid, session_id=session.session_id, after=after
+                        conn, session_id=session.session_id, after=after
                     )
                 yield from rows
                 if len(rows) < export_json.MESSAGE_BATCH:

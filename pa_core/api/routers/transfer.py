@@ -41,10 +41,11 @@ def export_json(
     """Every session of the caller (or the `session_id`s given) with every field, as one JSON
     document."""
     chunks = service.export_json(user, query.session_id or None)
-    head = next(chunks)  # the first read happens now, so a database outage is a 503
+    # the head and the first batch are read now, so a database outage is a 503, not a cut body
+    head = [chunk for _, chunk in zip(range(2), chunks, strict=False)]
 
     def body() -> Iterator[str]:
-        yield head
+        yield from head
         yield from chunks
 
     return StreamingResponse(
