@@ -3,13 +3,21 @@
 from pa_core.config import Settings, get_settings
 from pa_core.errors import MigrationError, PAError, SessionNotFound, StorageError, ValidationError
 from pa_core.migrate import migrate
-from pa_core.records import MessageRecord, SearchHit, SessionMetrics, SessionRecord, UserRecord
+from pa_core.records import (
+    ImportReport,
+    MessageRecord,
+    SearchHit,
+    SessionMetrics,
+    SessionRecord,
+    UserRecord,
+)
 from pa_core.service import ConversationService
 
 User = UserRecord
 
 __all__ = [
     "ConversationService",
+    "ImportReport",
     "MessageRecord",
     "MigrationError",
     "PAError",

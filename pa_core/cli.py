@@ -1,5 +1,5 @@
-"""Command line: python -m pa_core migrate | cleanup | export-csv | user | token | serve-api |
-demo-data."""
+"""Command line: python -m pa_core migrate | cleanup | export-csv | export-json | import |
+backup | restore | user | token | serve-api | demo-data."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import BinaryIO
 import uvicorn
 from tqdm import tqdm
 
-from pa_core import auth
+from pa_core import auth, cli_data
 from pa_core.api import create_app
 from pa_core.config import Settings, get_settings
 from pa_core.demo import create_demo_data
@@ -68,12 +68,13 @@ def cmd_cleanup(args: argparse.Namespace, settings: Settings) -> int:
     if days is None:
         days = settings.session_retention_days
     total = svc.cleanup_old_sessions(days, dry_run=True)
+    kept = f"; {svc.count_pinned_idle(days)} pinned session(s) kept"
     if args.dry_run:
-        print(f"{total} session(s) idle for more than {days} days would be removed (dry run)")
+        print(f"{total} session(s) idle for more than {days} days would be removed{kept} (dry run)")
         return 0
     with tqdm(total=total, unit="session", disable=args.quiet or total < PROGRESS_FROM) as bar:
         removed = svc.cleanup_old_sessions(days, progress=bar.update)
-    print(f"removed {removed} session(s) idle for more than {days} days")
+    print(f"removed {removed} session(s) idle for more than {days} days{kept}")
     return 0
 
 
@@ -261,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--database-url", help="overrides PA_DATABASE_URL")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     _add_data_commands(sub)
+    cli_data.add_commands(sub, _command)
     _add_user_commands(sub)
     _add_token_commands(sub)
     p = _command(sub, "serve-api", cmd_serve_api)

@@ -23,3 +23,7 @@ class StorageError(PAError):
 
 class MigrationError(PAError):
     """The database schema could not be brought to the current revision."""
+
+
+class ImportTooLarge(ValidationError):
+    """An import file (or a zip entry) is over the documented size limit."""

@@ -111,6 +111,17 @@ class SessionMetrics(NamedTuple):
     tool_usage: dict[str, int]
     daily: list[DailyMetrics]
     per_user: list[UserMetrics] | None
+    feedback_up: int = 0
+    feedback_down: int = 0
+
+
+class ImportReport(NamedTuple):
+    """What an import did: sessions imported and skipped (already there), messages, warnings."""
+
+    sessions_imported: int
+    sessions_skipped: int
+    messages_imported: int
+    warnings: list[str]
 
 
 class ApiTokenRecord(NamedTuple):

@@ -8,13 +8,23 @@ from fastapi import FastAPI
 
 from pa_core.api.errors import MethodTable, install_error_handlers
 from pa_core.api.middleware import MAX_BODY_BYTES, BodySizeLimit
-from pa_core.api.routers import chat, export, health, messages, metrics, search, sessions
+from pa_core.api.routers import (
+    chat,
+    export,
+    feedback,
+    health,
+    messages,
+    metrics,
+    search,
+    sessions,
+    transfer,
+)
 from pa_core.api.state import ApiState
 from pa_core.config import Settings, get_settings
 from pa_core.service import ConversationService
 
 PREFIX = "/api/v1/personal-assistant"
-ROUTERS = (health, sessions, messages, chat, search, metrics, export)
+ROUTERS = (health, sessions, messages, chat, search, metrics, export, transfer, feedback)
 DESCRIPTION = (
     "Sessions, messages, chat, search, export and metrics of the Personal Assistant. "
     "Every endpoint but /health needs HTTP Basic credentials of an app user "
@@ -38,7 +48,11 @@ def create_app(
     app.state.pa = ApiState(service=service, settings=settings, auth_config=auth_config)
     app.state.method_table = MethodTable(PREFIX, [module.router for module in ROUTERS])
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=MAX_BODY_BYTES,
+        larger={PREFIX + transfer.IMPORT_PATH: transfer.MAX_IMPORT_BODY},
+    )
     for module in ROUTERS:
         app.include_router(module.router, prefix=PREFIX)
     return app

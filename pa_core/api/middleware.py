@@ -21,18 +21,24 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class BodySizeLimit:
     """413 for a body over `max_bytes`, declared (Content-Length) or streamed (chunked)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
-        """Wrap `app`; bodies up to `max_bytes` pass."""
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        larger: dict[str, int] | None = None,
+    ):
+        """Wrap `app`; bodies up to `max_bytes` pass (`larger`: a higher limit per path)."""
+        self.app, self.max_bytes, self.larger = app, max_bytes, larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer 413 at once for a declared oversize body; stop a streamed one midway."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_big = f"The request body is over {self.max_bytes:,} bytes."
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
+        too_big = f"The request body is over {limit:,} bytes."
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await error_response(413, too_big)(scope, receive, send)
                 return
         seen = 0
@@ -42,7 +48,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     # FastAPI re-raises HTTPException from body reading; our handler answers it
                     raise StarletteHTTPException(413, too_big)
             return message

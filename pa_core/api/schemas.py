@@ -43,6 +43,7 @@ class SessionListQuery(_Query):
     cursor: str | None = Field(default=None, max_length=200)
     q: str | None = Field(default=None, max_length=MAX_SEARCH_CHARS, description="Title contains")
     include_archived: bool = False
+    pinned: bool | None = Field(default=None, description="true: only pinned; false: unpinned")
 
 
 class MessageListQuery(_Query):
@@ -111,6 +112,9 @@ class SessionPatchIn(_In):
     is_active: bool | None = Field(
         default=None, description="false archives the session (it leaves the list), true restores"
     )
+    pinned: bool | None = Field(
+        default=None, description="true pins the session (kept by retention), false unpins"
+    )
 
 
 class SessionOut(BaseModel):
@@ -122,6 +126,7 @@ class SessionOut(BaseModel):
     message_count: int
     created_at: datetime
     last_activity_at: datetime
+    pinned: bool = False
 
 
 class SessionPage(BaseModel):
@@ -147,6 +152,8 @@ class MessageOut(BaseModel):
     error_message: str | None
     metadata: dict[str, Any] | None
     created_at: datetime
+    feedback: int | None = Field(default=None, description="1 helpful, -1 not helpful, or null")
+    feedback_comment: str | None = None
 
     @classmethod
     def of(cls, m: MessageRecord) -> MessageOut:
@@ -164,6 +171,8 @@ class MessageOut(BaseModel):
             error_message=m.error_message,
             metadata=meta,
             created_at=m.created_at,
+            feedback=m.feedback,
+            feedback_comment=m.feedback_comment,
         )
 
 

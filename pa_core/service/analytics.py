@@ -60,9 +60,11 @@ def _totals(conn: Connection, where: ColumnElement, day: ColumnElement) -> dict[
             func.avg(case((is_assistant, M.c.processing_time_ms))),
             func.sum(case((M.c.has_error.is_(True), 1), else_=0)),
             func.coalesce(func.sum(M.c.token_count), 0),
+            func.sum(case((M.c.feedback == 1, 1), else_=0)),
+            func.sum(case((M.c.feedback == -1, 1), else_=0)),
         ).where(where)
     ).one()
-    messages, sessions, user_msgs, asst_msgs, active_days, mean_ms, errors, tokens = row
+    messages, sessions, user_msgs, asst_msgs, active_days, mean_ms, errors, tokens = row[:8]
     return {
         "sessions": sessions,
         "messages": messages,
@@ -72,6 +74,8 @@ def _totals(conn: Connection, where: ColumnElement, day: ColumnElement) -> dict[
         "processing_time_mean_ms": None if mean_ms is None else round(float(mean_ms), 1),
         "errors": errors or 0,
         "total_tokens": int(tokens or 0),
+        "feedback_up": int(row[8] or 0),
+        "feedback_down": int(row[9] or 0),
     }
 
 

@@ -29,6 +29,9 @@ from pa_core.records import (
     UserRecord,
 )
 from pa_core.service import analytics, export, messages, search, sessions, tokens, users
+from pa_core.service.backup import BackupMixin
+from pa_core.service.marks import MarksMixin
+from pa_core.service.transfer import TransferMixin
 from pa_core.validation import (
     canonical_session_id,
     canonical_session_ids,
@@ -43,7 +46,7 @@ from pa_core.validation import (
 )
 
 
-class ConversationService:
+class ConversationService(TransferMixin, BackupMixin, MarksMixin):
     """Sessions and messages of every user, with the isolation rules enforced here."""
 
     def __init__(self, session_factory: sessionmaker | Engine):
@@ -157,10 +160,12 @@ class ConversationService:
         include_inactive: bool = False,
         *,
         include_empty: bool = True,
+        pinned: bool | None = None,
     ) -> list[SessionRecord]:
         """One page of the user's sessions, newest activity first; keyset paging via `before`.
 
-        `include_empty=False` leaves out untitled sessions without messages (never-used chats).
+        `include_empty=False` leaves out untitled sessions without messages (never-used chats);
+        `pinned` True/False keeps only pinned/unpinned ones.
         """
         limit = check_limit(limit, maximum=500)
         uid = user_id_of(user)
@@ -173,6 +178,7 @@ class ConversationService:
                 search=search,
                 include_inactive=include_inactive,
                 include_empty=include_empty,
+                pinned=pinned,
             )
 
     def rename_session(self, session_id: Any, *, user: UserRecord, title: str) -> SessionRecord:

@@ -6,7 +6,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from pa_core.models import utcnow
 from pa_core.records import SessionRecord
@@ -59,8 +71,9 @@ def list_sessions(
     search: str | None,
     include_inactive: bool,
     include_empty: bool,
+    pinned: bool | None = None,
 ) -> list[SessionRecord]:
-    """One page of the user's sessions, newest activity first (one SELECT)."""
+    """One page of the user's sessions, newest activity first (one SELECT); `pinned` filters."""
     query = (
         select(*SESSION_COLUMNS)
         .where(SESSIONS.c.user_id == user_id)
@@ -69,6 +82,8 @@ def list_sessions(
     )
     if not include_inactive:
         query = query.where(SESSIONS.c.is_active.is_(True))
+    if pinned is not None:
+        query = query.where(SESSIONS.c.pinned.is_(bool(pinned)))
     if not include_empty:
         query = query.where(or_(SESSIONS.c.message_count > 0, SESSIONS.c.title.is_not(None)))
     if before is not None:
@@ -121,18 +136,21 @@ def delete_session(conn: Connection, sid: str, *, user_id: int) -> bool:
     return True
 
 
-def count_idle_sessions(conn: Connection, *, cutoff: datetime) -> int:
-    """How many sessions of every user were last active before `cutoff`."""
-    old = SESSIONS.c.last_activity_at < cutoff
+def _idle(cutoff: datetime, *, pinned: bool = False) -> ColumnElement[bool]:
+    """Sessions last active before `cutoff` (pinned ones are exempt from retention)."""
+    return and_(SESSIONS.c.last_activity_at < cutoff, SESSIONS.c.pinned.is_(pinned))
+
+
+def count_idle_sessions(conn: Connection, *, cutoff: datetime, pinned: bool = False) -> int:
+    """How many unpinned (or, with `pinned`, pinned) sessions were last active before `cutoff`."""
+    old = _idle(cutoff, pinned=pinned)
     return conn.execute(select(func.count()).select_from(SESSIONS).where(old)).scalar_one()
 
 
 def delete_idle_batch(conn: Connection, *, cutoff: datetime) -> int:
-    """Delete up to CLEANUP_BATCH sessions idle since before `cutoff`; how many went."""
+    """Delete up to CLEANUP_BATCH unpinned sessions idle since before `cutoff`; how many went."""
     batch = conn.execute(
-        select(SESSIONS.c.id, SESSIONS.c.session_id)
-        .where(SESSIONS.c.last_activity_at < cutoff)
-        .limit(CLEANUP_BATCH)
+        select(SESSIONS.c.id, SESSIONS.c.session_id).where(_idle(cutoff)).limit(CLEANUP_BATCH)
     ).all()
     if not batch:
         return 0

@@ -48,6 +48,7 @@ def list_sessions(
         before=decode_cursor(query.cursor) if query.cursor else None,
         search=query.q,
         include_inactive=query.include_archived,
+        pinned=query.pinned,
     )
     next_cursor = None
     if len(rows) == query.limit:
@@ -81,14 +82,16 @@ def patch_session(
     body: SessionPatchIn,
     _query: NoParams,
 ) -> SessionOut:
-    """Rename and/or archive (is_active=false) or restore one of the caller's sessions."""
-    if body.title is None and body.is_active is None:
-        raise APIError(422, "Send a title and/or is_active.")
+    """Rename, archive (is_active=false) or restore, pin or unpin one of the caller's sessions."""
+    if body.title is None and body.is_active is None and body.pinned is None:
+        raise APIError(422, "Send a title, is_active and/or pinned.")
     s = None
     if body.title is not None:
         s = service.rename_session(session_id, user=user, title=body.title)
     if body.is_active is not None:
         s = service.set_session_active(session_id, user=user, active=body.is_active)
+    if body.pinned is not None:
+        s = service.set_session_pinned(session_id, user=user, pinned=body.pinned)
     return SessionOut.model_validate(s, from_attributes=True)
 
 

@@ -1,0 +1,54 @@
+"""Service methods that mark things: feedback on replies, pinned sessions (a facade mixin)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pa_core.errors import SessionNotFound
+from pa_core.models import utcnow
+from pa_core.records import MessageRecord, SessionRecord, UserRecord
+from pa_core.service import feedback, sessions
+from pa_core.validation import check_days, user_id_of
+
+MAX_DB_ID = 2**63 - 1
+
+
+class MarksMixin:
+    """set_feedback and set_session_pinned; mixed into ConversationService."""
+
+    def set_feedback(
+        self,
+        message_id: Any,
+        *,
+        user: UserRecord,
+        rating: int | None = 1,
+        comment: str | None = None,
+    ) -> MessageRecord:
+        """Rate one of the user's assistant replies (1, -1, or None to clear), with a comment."""
+        rating = feedback.check_rating(rating)
+        comment = feedback.check_comment(comment)
+        uid = user_id_of(user)
+        if isinstance(message_id, bool) or not isinstance(message_id, int):
+            raise SessionNotFound(str(message_id)[:64])
+        if not 1 <= message_id <= MAX_DB_ID:
+            raise SessionNotFound(str(message_id)[:64])
+        with self.transaction(write=True) as conn:
+            record = feedback.set_feedback(
+                conn, message_id, user_id=uid, rating=rating, comment=comment
+            )
+        if record is None:
+            raise SessionNotFound(str(message_id))
+        return record
+
+    def count_pinned_idle(self, older_than_days: int) -> int:
+        """How many pinned sessions are idle over `older_than_days` (retention keeps them)."""
+        cutoff = utcnow() - timedelta(days=check_days("older_than_days", older_than_days))
+        with self.transaction() as conn:
+            return sessions.count_idle_sessions(conn, cutoff=cutoff, pinned=True)
+
+    def set_session_pinned(
+        self, session_id: Any, *, user: UserRecord, pinned: bool = True
+    ) -> SessionRecord:
+        """Pin (True) or unpin (False) the user's session; pinned sessions outlive retention."""
+        return self._update_session(session_id, user=user, values={"pinned": bool(pinned)})
