@@ -8,6 +8,7 @@ service as a file object, and only the import's counts and first warnings are re
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,6 +22,7 @@ REPORT_KEY = "pa_import_report"  # the last import: file name, counts, first war
 UPLOADER_KEY = "pa_import_generation"  # bumped after an import: a fresh, empty uploader
 PREPARED_KEY = "pa_sessions_export"  # {kind: ((selection, total), file path)} of large exports
 MAX_WARNINGS_KEPT = 20
+PROGRESS_EVERY_S = 0.2
 IMPORT_TYPES = ["json", "zip"]
 KINDS = {  # kind -> (label, file extension, MIME type)
     "csv": ("CSV", "csv", "text/csv"),
@@ -52,27 +54,28 @@ def import_section(svc: ConversationService, user: UserRecord) -> None:
 
 
 def run_import(svc: ConversationService, user: UserRecord, uploaded: Any) -> dict[str, Any]:
-    """Import the uploaded file with a progress bar; the report's summary, or the error line."""
+    """Import the uploaded file, its progress shown; the report's summary, or the error line."""
     name = getattr(uploaded, "name", "the file")
-    bar = st.progress(0.0, text=f"Importing {name}…")
+    status = st.status(f"Importing {name}… checking the file", state="running")
     try:
-        report = svc.import_conversations(user, uploaded, progress=progress_callback(bar))
+        report = svc.import_conversations(user, uploaded, progress=progress_callback(status, name))
     except PAError as exc:
         logger.warning("Import of %s failed: %s", name, exc)
         return {"file": name, "error": state.user_message(exc)}
     finally:
-        bar.empty()
+        status.update(state="complete")
     return report_summary(report, name)
 
 
-def progress_callback(bar: Any) -> Callable[..., None]:
-    """A progress callback for the import: `(done, total)` fills the bar, `(done,)` counts."""
+def progress_callback(status: Any, name: str) -> Callable[[int], None]:
+    """The import's progress callback: the conversations handled so far, in the status label."""
+    shown = [0.0]
 
-    def advance(done: float, total: float | None = None) -> None:
-        if total:
-            bar.progress(min(done / total, 1.0), text=f"Importing… {done:,.0f} / {total:,.0f}")
-        else:
-            bar.progress(0.5, text=f"Importing… {done:,.0f}")
+    def advance(done: int) -> None:
+        now = time.monotonic()
+        if now - shown[0] >= PROGRESS_EVERY_S:  # one browser update per interval is plenty
+            shown[0] = now
+            status.update(label=f"Importing {name}… {done:,} conversation(s) so far")
 
     return advance
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from app_helpers import assert_no_exception, texts
 
 from support import chatgpt_sample
+from support.export_check import assert_same_json_export
 from ui import import_export as ie
 
 ZIP_MIME = "application/zip"
@@ -121,7 +122,8 @@ def test_large_json_export_is_prepared_into_a_file(app_env, monkeypatch):
     assert _has(at, "pa-sessions-json")
     (selection, path) = at.session_state[ie.PREPARED_KEY]["json"]
     assert selection == ((), 4)
-    assert Path(path).read_text("utf-8") == "".join(app_env.svc.export_json(app_env.alice))
+    data = Path(path).read_bytes()
+    assert_same_json_export(data, "".join(app_env.svc.export_json(app_env.alice)))
     _assert_small_state(at)
 
 
@@ -145,7 +147,7 @@ def test_download_data_is_exactly_the_services_export(app_env):
     svc.add_message(s.session_id, user=alice, content="naïve café ✓")
     svc.add_message(s.session_id, user=alice, role="assistant", content="**done**")
     json_bytes = ie.export_bytes(lambda: svc.export_json(alice, [s.session_id]))()
-    assert json_bytes == "".join(svc.export_json(alice, [s.session_id])).encode("utf-8")
+    assert_same_json_export(json_bytes, "".join(svc.export_json(alice, [s.session_id])))
     assert json.loads(json_bytes)["sessions"][0]["messages"][0]["content"] == "naïve café ✓"
     md = ie.export_bytes(lambda: svc.export_markdown(alice, s.session_id))()
     assert md == svc.export_markdown(alice, s.session_id).encode("utf-8")

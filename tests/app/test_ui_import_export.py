@@ -71,18 +71,21 @@ def test_report_summary_keeps_only_the_first_warnings():
     assert summary["warnings"] == [f"w{i}" for i in range(ie.MAX_WARNINGS_KEPT)]
 
 
-class _Bar:
+class _Status:
     def __init__(self):
-        self.calls = []
+        self.labels = []
 
-    def progress(self, value, text=None):
-        self.calls.append((value, text))
+    def update(self, label=None, state=None):
+        self.labels.append(label)
 
 
-def test_progress_callback_fills_the_bar():
-    bar = _Bar()
-    advance = ie.progress_callback(bar)
-    advance(50, 200)
-    advance(400, 200)
-    assert [v for v, _ in bar.calls] == [0.25, 1.0]
-    assert bar.calls[0][1] == "Importing… 50 / 200"
+def test_progress_callback_counts_conversations(monkeypatch):
+    status = _Status()
+    advance = ie.progress_callback(status, "conversations.json")
+    monkeypatch.setattr(ie, "PROGRESS_EVERY_S", 0)
+    advance(1)
+    advance(1234)
+    assert status.labels == [
+        "Importing conversations.json… 1 conversation(s) so far",
+        "Importing conversations.json… 1,234 conversation(s) so far",
+    ]

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from browser_helpers import login, open_page, screenshot, wait_idle
 from playwright.sync_api import expect
-from support import chatgpt_sample
 
 import pa_core
+from support import chatgpt_sample
+from support.export_check import assert_same_json_export
 
 pytestmark = pytest.mark.browser
 UPLOAD_INPUT = "[data-testid='stFileUploaderDropzoneInput']"
@@ -109,7 +110,7 @@ def test_chat_downloads_are_the_services_exports(alice_page, pg_app, state):
     if not popover.is_visible():
         menu.click()
     data = download(page, popover.get_by_role("button", name="Download this chat (JSON)"))
-    assert_same_export(data, "".join(svc.export_json(alice, [sid])))
+    assert_same_json_export(data, "".join(svc.export_json(alice, [sid])))
     assert [s["session_id"] for s in json.loads(data)["sessions"]] == [sid]
 
 
@@ -120,7 +121,7 @@ def test_sessions_page_json_and_markdown_downloads(alice_page, pg_app, state):
     alice = svc.get_user("alice")
     open_page(page, "Sessions", "/sessions")
     data = download(page, page.get_by_role("button", name="Download JSON (all sessions)"))
-    assert_same_export(data, "".join(svc.export_json(alice)))
+    assert_same_json_export(data, "".join(svc.export_json(alice)))
     assert len(json.loads(data)["sessions"]) == 2
     sid = state["lisbon"]
     md = download(page, page.locator(f".st-key-pa-md-{sid} button"))
@@ -145,12 +146,3 @@ def test_a_broken_file_shows_a_readable_error(alice_page, pg_app):
     svc = pa_core.ConversationService.from_url(url)
     assert len(svc.get_user_sessions(svc.get_user("alice"), include_empty=False)) == 2
     screenshot(page, "24-sessions-import-error")
-
-
-def assert_same_export(data: bytes, expected: str) -> None:
-    """The downloaded JSON is the service's export: equal bytes but for the export time."""
-    got, want = json.loads(data), json.loads(expected)
-    assert got.pop("exported_at") and want.pop("exported_at")
-    assert got == want
-    stamp = re.compile(rb'"exported_at": ?"[^"]*"')
-    assert stamp.sub(b"", data) == stamp.sub(b"", expected.encode("utf-8"))
