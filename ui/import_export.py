@@ -46,17 +46,21 @@ def import_section(svc: ConversationService, user: UserRecord) -> None:
         uploaded = st.file_uploader(
             "Conversations file", type=IMPORT_TYPES, key=f"pa-import-file-{generation}"
         )
-        if st.button("Import", type="primary", disabled=uploaded is None, key="pa-import-go"):
-            st.session_state[REPORT_KEY] = run_import(svc, user, uploaded)
+        clicked = st.button("Import", type="primary", disabled=uploaded is None, key="pa-import-go")
+        slot = st.empty()  # drawn on every run, so the next run replaces the progress shown here
+        if clicked:
+            st.session_state[REPORT_KEY] = run_import(svc, user, uploaded, slot=slot)
             st.session_state[UPLOADER_KEY] = generation + 1  # lets go of the uploaded bytes
             st.rerun()
     show_report(st.session_state.get(REPORT_KEY))
 
 
-def run_import(svc: ConversationService, user: UserRecord, uploaded: Any) -> dict[str, Any]:
-    """Import the uploaded file, its progress shown; the report's summary, or the error line."""
+def run_import(
+    svc: ConversationService, user: UserRecord, uploaded: Any, *, slot: Any
+) -> dict[str, Any]:
+    """Import the uploaded file, with progress in `slot`; the summary of its report, or the error."""
     name = getattr(uploaded, "name", "the file")
-    status = st.status(f"Importing {name}… checking the file", state="running")
+    status = slot.status(f"Importing {name}… checking the file", state="running")
     try:
         report = svc.import_conversations(user, uploaded, progress=progress_callback(status, name))
     except PAError as exc:
