@@ -58,7 +58,7 @@ def import_section(svc: ConversationService, user: UserRecord) -> None:
 def run_import(
     svc: ConversationService, user: UserRecord, uploaded: Any, *, slot: Any
 ) -> dict[str, Any]:
-    """Import the uploaded file, with progress in `slot`; the summary of its report, or the error."""
+    """Import the uploaded file, progress shown in `slot`; its report summed up, or the error."""
     name = getattr(uploaded, "name", "the file")
     status = slot.status(f"Importing {name}… checking the file", state="running")
     try:
