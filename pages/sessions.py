@@ -79,7 +79,7 @@ def session_row(session: SessionRecord) -> None:
     """One session: tick box, title, dates, count, and its actions."""
     sid = session.session_id
     with st.container(border=True):
-        tick, info, actions = st.columns([0.4, 5.0, 4.6], vertical_alignment="center")
+        tick, info, actions = st.columns([0.4, 4.6, 5.0], vertical_alignment="center")
         with tick:
             st.checkbox(
                 "Select",
