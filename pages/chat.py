@@ -7,8 +7,8 @@ import streamlit as st
 import pa_core
 import ui
 from pa_core import PAError
-from ui import exports
 from ui import format as fmt
+from ui import import_export as ie
 
 user = ui.require_login()
 
@@ -86,16 +86,7 @@ sid = session.session_id
 st.subheader(fmt.md_text(fmt.session_title(session.title)))
 with st.container(horizontal=True, vertical_alignment="center"):
     st.button("New chat", icon=":material/add:", on_click=start_new_chat, key="pa-new-chat")
-    st.download_button(
-        "Download this chat (CSV)",
-        data=lambda: exports.csv_bytes(svc.export_csv(user, [sid])),
-        file_name=fmt.csv_file_name(f"chat-{sid[:8]}"),
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-        key="pa-chat-csv",
-        disabled=session.message_count == 0,
-    )
+    ie.chat_downloads(svc, user, session)
     st.caption(
         f"{session.message_count:,} message(s) · started {fmt.format_timestamp(session.created_at)}"
     )

@@ -1,4 +1,4 @@
-"""Sessions: the user's conversations, newest first; search, open, rename, delete, CSV export."""
+"""Sessions: the conversations, newest first; search, open, rename, delete, import, export."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import streamlit as st
 
 import ui
 from pa_core import PAError, SessionRecord
-from ui import exports
 from ui import format as fmt
+from ui import import_export as ie
 
 user = ui.require_login()
 
@@ -15,7 +15,6 @@ CURSORS_KEY = "pa_sessions_cursors"  # keyset cursors: id of the last session of
 SELECTED_KEY = "pa_sessions_selected"  # session ids ticked for export
 RENAMING_KEY = "pa_sessions_renaming"
 DELETING_KEY = "pa_sessions_deleting"
-EXPORT_KEY = "pa_sessions_export"  # prepared large export: ((selection, total), file path)
 CHAT_PAGE = "pages/chat.py"
 
 svc = ui.service()
@@ -34,7 +33,7 @@ def toggle(session_id: str) -> None:
         selected.add(session_id)
     else:
         selected.discard(session_id)
-    st.session_state.pop(EXPORT_KEY, None)
+    ie.forget_prepared()
 
 
 def next_page(last_id: str) -> None:
@@ -46,56 +45,6 @@ def previous_page() -> None:
     """Button callback: back one page."""
     if len(cursors) > 1:
         cursors.pop()
-
-
-def export_section() -> None:
-    """Download of all (or the selected) sessions as CSV; large ones prepared with progress."""
-    chosen = sorted(selected)
-    try:
-        total = svc.count_messages(user, chosen or None)
-    except PAError as exc:
-        ui.show_error(exc, "The export is not available")
-        return
-    if total <= exports.LAZY_EXPORT_MAX:
-        download_button(lambda: exports.csv_bytes(svc.export_csv(user, chosen or None)))
-        st.caption(f"{total:,} message(s)")
-        return
-    prepared = st.session_state.get(EXPORT_KEY)
-    if prepared and prepared[0] == (tuple(chosen), total):  # stale once messages were added
-        download_button(exports.file_reader(prepared[1]))
-        return
-    if st.button(f"Prepare CSV of {total:,} messages", key="pa-sessions-prepare"):
-        prepare_export(chosen, total, replaces=prepared[1] if prepared else None)
-        st.rerun()
-
-
-def download_button(data) -> None:
-    """The export's download button; `data` is called only when the user clicks it."""
-    st.download_button(
-        fmt.selected_label(len(selected)),
-        data=data,
-        file_name=fmt.csv_file_name("sessions"),
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-        key="pa-sessions-csv",
-    )
-
-
-def prepare_export(chosen: list[str], total: int, *, replaces: str | None) -> None:
-    """Write the export to a private temporary file with a progress bar; keep only its path."""
-    bar = st.progress(0.0, text="Exporting…")
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        bar.progress(min(done / total, 1.0), text=f"Exporting… {done:,} / {total:,}")
-
-    path = exports.write_export_file(
-        svc.export_csv(user, chosen or None, progress=advance), replaces=replaces
-    )
-    st.session_state[EXPORT_KEY] = ((tuple(chosen), total), path)
 
 
 def search_section() -> None:
@@ -130,7 +79,7 @@ def session_row(session: SessionRecord) -> None:
     """One session: tick box, title, dates, count, and its actions."""
     sid = session.session_id
     with st.container(border=True):
-        tick, info, actions = st.columns([0.4, 5.6, 3.6], vertical_alignment="center")
+        tick, info, actions = st.columns([0.4, 4.6, 5.0], vertical_alignment="center")
         with tick:
             st.checkbox(
                 "Select",
@@ -150,6 +99,7 @@ def session_row(session: SessionRecord) -> None:
         with actions, st.container(horizontal=True, horizontal_alignment="right"):
             if st.button("Open", key=f"pa-open-{sid}"):
                 open_session(sid)
+            ie.markdown_download(svc, user, session, label="Markdown", key=f"pa-md-{sid}")
             if st.button("Rename", key=f"pa-ren-{sid}"):
                 st.session_state[RENAMING_KEY] = sid
                 st.session_state.pop(DELETING_KEY, None)
@@ -198,7 +148,7 @@ def delete_confirmation(session: SessionRecord) -> None:
             return
         st.session_state.pop(DELETING_KEY, None)
         selected.discard(session.session_id)
-        st.session_state.pop(EXPORT_KEY, None)
+        ie.forget_prepared()
         st.toast("Deleted.")
         st.rerun()
     if no.button("Cancel", key=f"pa-del-no-{session.session_id}"):
@@ -207,6 +157,7 @@ def delete_confirmation(session: SessionRecord) -> None:
 
 
 st.title("Sessions")
+ie.import_section(svc, user)
 search_section()
 st.divider()
 
@@ -226,7 +177,7 @@ rows = rows[:size]
 cursor = rows[-1].session_id if rows else None  # keyset cursor: the last row shown
 
 with st.container(horizontal=True, vertical_alignment="center"):
-    export_section()
+    ie.selection_exports(svc, user, selected)
     st.caption(f"Page {len(cursors)} · newest activity first · {len(selected)} selected")
 
 if not rows:

@@ -1,4 +1,4 @@
-"""Downloads the pages offer: CSV bytes of the service's export, the analytics figures as CSV.
+"""Downloads the pages offer: bytes of the service's exports, the analytics figures as CSV.
 
 Large exports are written to a private temporary file, never kept in st.session_state; the
 download button reads the file when clicked.
@@ -25,14 +25,16 @@ def csv_bytes(chunks: Iterable[str]) -> bytes:
     return "".join(chunks).encode("utf-8")
 
 
-def write_export_file(chunks: Iterable[str], *, replaces: str | None = None) -> str:
-    """Write CSV chunks to a new private (0600) temporary file; return its path.
+def write_export_file(
+    chunks: Iterable[str], *, replaces: str | None = None, suffix: str = ".csv"
+) -> str:
+    """Write text chunks (CSV, JSON) to a new private (0600) temporary file; return its path.
 
     The file a previous preparation of the same browser session left (`replaces`) is removed.
     """
     if replaces:
         Path(replaces).unlink(missing_ok=True)
-    fd, path = tempfile.mkstemp(prefix="pa-export-", suffix=".csv")
+    fd, path = tempfile.mkstemp(prefix="pa-export-", suffix=suffix)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         for chunk in chunks:
             fh.write(chunk)

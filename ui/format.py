@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -13,6 +14,7 @@ PAGE_SIZE_SESSIONS = 20
 UNTITLED = "New chat"
 # Every `![` not already escaped (an even run of backslashes before it) gets a backslash.
 _MD_IMAGE = re.compile(r"(?<!\\)((?:\\\\)*)!(?=\[)")
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _STREAM_TAIL = re.compile(r"\\*!?\Z")  # what a later chunk could turn into an unescaped `![`
 
 
@@ -63,11 +65,30 @@ def csv_file_name(prefix: str, *, now: datetime | None = None) -> str:
     return f"{prefix}-{now:%Y%m%d-%H%M}.csv"
 
 
-def selected_label(count: int) -> str:
-    """Label of the sessions export button."""
+def selected_label(count: int, kind: str = "CSV") -> str:
+    """Label of a sessions export button: 'Download CSV (all sessions)', '... (2 selected ...)'."""
     if count == 0:
-        return "Download CSV (all sessions)"
-    return f"Download CSV ({count} selected session{'s' if count != 1 else ''})"
+        return f"Download {kind} (all sessions)"
+    return f"Download {kind} ({count} selected session{'s' if count != 1 else ''})"
+
+
+def slug(text: str | None, *, fallback: str, max_len: int = 60) -> str:
+    """A file-name-safe, lower-case ASCII slug of `text` ('Trip: Rome!' -> 'trip-rome')."""
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    cleaned = _SLUG_JUNK.sub("-", ascii_text.casefold()).strip("-")
+    return cleaned[:max_len].rstrip("-") or fallback
+
+
+def export_file_name(username: str, what: str, ext: str, *, now: datetime | None = None) -> str:
+    """'personal-assistant-alice-all-20261124-0815.json': who, what, when (UTC)."""
+    now = now or datetime.now(UTC)
+    who = slug(username, fallback="user")
+    return f"personal-assistant-{who}-{slug(what, fallback='export')}-{now:%Y%m%d-%H%M}.{ext}"
+
+
+def selection_name(count: int) -> str:
+    """The 'what' of a sessions export file name: 'all' or '3-sessions'."""
+    return "all" if count == 0 else f"{count}-session{'s' if count != 1 else ''}"
 
 
 def date_range_bounds(start: date, end: date) -> tuple[datetime, datetime]:

@@ -11,6 +11,10 @@ def _titles(at) -> list[str]:
     ]
 
 
+def _csv_labels(at) -> list[str]:
+    return [b.label for b in at.download_button if b.key == "pa-sessions-csv"]
+
+
 def _seed(app_env, n: int, *, messages: int = 1):
     svc, alice = app_env.svc, app_env.alice
     made = []
@@ -114,11 +118,11 @@ def test_delete_asks_first_then_deletes_for_real(app_env):
 def test_export_button_counts_all_or_selected(app_env):
     made = _seed(app_env, 3, messages=2)
     at = app_env.page("sessions")
-    assert [b.label for b in at.download_button] == ["Download CSV (all sessions)"]
+    assert _csv_labels(at) == ["Download CSV (all sessions)"]
     assert any("6 message(s)" in c.value for c in at.caption)
     at.checkbox(key=f"pa-sel-{made[1].session_id}").check().run()
     assert_no_exception(at)
-    assert [b.label for b in at.download_button] == ["Download CSV (1 selected session)"]
+    assert _csv_labels(at) == ["Download CSV (1 selected session)"]
     assert any("2 message(s)" in c.value for c in at.caption)
 
 
@@ -128,16 +132,16 @@ def test_large_export_is_prepared_with_progress(app_env, monkeypatch):
     made = _seed(app_env, 2, messages=4)
     monkeypatch.setattr(exports, "LAZY_EXPORT_MAX", 5)
     at = app_env.page("sessions")
-    assert not at.download_button
+    assert not _csv_labels(at)
     prepare = at.button(key="pa-sessions-prepare")
     assert prepare.label == "Prepare CSV of 8 messages"
     prepare.click().run()
     assert_no_exception(at)
-    assert [b.label for b in at.download_button] == ["Download CSV (all sessions)"]
+    assert _csv_labels(at) == ["Download CSV (all sessions)"]
     # A message added after preparing makes the prepared file stale: prepare again.
     app_env.svc.add_message(made[0].session_id, user=app_env.alice, content="later")
     at.run()
-    assert not at.download_button
+    assert not _csv_labels(at)
     assert at.button(key="pa-sessions-prepare").label == "Prepare CSV of 9 messages"
 
 

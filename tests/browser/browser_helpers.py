@@ -1,4 +1,4 @@
-"""Helpers for the real-browser suite: the Streamlit server process, screenshots."""
+"""Helpers for the real-browser suite: the Streamlit server process, page actions, screenshots."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import expect
 
 from support.pg_cluster import free_port
 
@@ -26,6 +29,9 @@ CHROMIUM_ARGS = [
 ]
 PASSWORDS = {"alice": "alice-browser-pw", "bob": "bob-browser-pw", "carol": "carol-browser-pw"}
 COOKIE_KEY = "browser-test-cookie-key-" + "y" * 32
+TIMEOUT_MS = 30_000
+CHAT_INPUT = "Message the assistant"
+expect.set_options(timeout=TIMEOUT_MS)  # a shared CI machine can be slow; waits end early anyway
 
 
 class StreamlitServer:
@@ -143,3 +149,45 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def session_id_of(url: str) -> str | None:
+    """The session_id query parameter of a URL."""
+    values = parse_qs(urlparse(url).query).get("session_id")
+    return values[0] if values else None
+
+
+def wait_idle(page) -> None:
+    """Wait until the script run the last action started has finished (no stale elements)."""
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def open_page(page, name: str, path: str) -> None:
+    """Click a sidebar page link and wait until that page has finished rendering."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    page.wait_for_function("p => location.pathname === p", arg=path)
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    wait_idle(page)
+
+
+def login(page, base: str, username: str) -> None:
+    """Log in through the form and land on the Chat page."""
+    page.goto(base + "/")
+    page.get_by_role("textbox", name="Username", exact=True).fill(username, timeout=TIMEOUT_MS)
+    page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORDS[username])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_placeholder(CHAT_INPUT)).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def send(page, text: str, expected_reply: str) -> None:
+    """Type a message, send it, and wait for the streamed reply to be stored and shown."""
+    page.get_by_placeholder(CHAT_INPUT).fill(text)
+    page.get_by_placeholder(CHAT_INPUT).press("Enter")
+    messages = page.get_by_test_id("stChatMessage")
+    expect(messages.filter(has_text=expected_reply).last).to_be_visible(timeout=TIMEOUT_MS)
+    # The caption appears once the page has reloaded the stored reply (after the stream).
+    expect(messages.last.get_by_test_id("stCaptionContainer")).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)

@@ -10,60 +10,24 @@ import csv
 import io
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import pytest
-from browser_helpers import PASSWORDS, screenshot
+from browser_helpers import (
+    CHAT_INPUT,
+    TIMEOUT_MS,
+    login,
+    open_page,
+    screenshot,
+    send,
+    session_id_of,
+    wait_idle,
+)
 from playwright.sync_api import expect
 
 import pa_core
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 30_000
-CHAT_INPUT = "Message the assistant"
-expect.set_options(timeout=TIMEOUT_MS)  # a shared CI machine can be slow; waits end early anyway
-
-
-def session_id_of(url: str) -> str | None:
-    """The session_id query parameter of a URL."""
-    values = parse_qs(urlparse(url).query).get("session_id")
-    return values[0] if values else None
-
-
-def wait_idle(page) -> None:
-    """Wait until the script run the last action started has finished (no stale elements)."""
-    app = page.get_by_test_id("stApp")
-    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=TIMEOUT_MS)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=TIMEOUT_MS)
-
-
-def open_page(page, name: str, path: str) -> None:
-    """Click a sidebar page link and wait until that page has finished rendering."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
-    page.wait_for_function("p => location.pathname === p", arg=path)
-    expect(page.get_by_role("heading", name=name)).to_be_visible()
-    wait_idle(page)
-
-
-def login(page, base: str, username: str) -> None:
-    """Log in through the form and land on the Chat page."""
-    page.goto(base + "/")
-    page.get_by_role("textbox", name="Username", exact=True).fill(username, timeout=TIMEOUT_MS)
-    page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_placeholder(CHAT_INPUT)).to_be_visible(timeout=TIMEOUT_MS)
-
-
-def send(page, text: str, expected_reply: str) -> None:
-    """Type a message, send it, and wait for the streamed reply to be stored and shown."""
-    page.get_by_placeholder(CHAT_INPUT).fill(text)
-    page.get_by_placeholder(CHAT_INPUT).press("Enter")
-    messages = page.get_by_test_id("stChatMessage")
-    expect(messages.filter(has_text=expected_reply).last).to_be_visible(timeout=TIMEOUT_MS)
-    # The caption appears once the page has reloaded the stored reply (after the stream).
-    expect(messages.last.get_by_test_id("stCaptionContainer")).to_be_visible(timeout=TIMEOUT_MS)
-    wait_idle(page)
 
 
 @pytest.fixture(scope="module")
