@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from pa_core.models import MAX_TITLE_CHARS
 from pa_core.records import MessageRecord, SearchHit
@@ -43,7 +43,10 @@ class SessionListQuery(_Query):
     cursor: str | None = Field(default=None, max_length=200)
     q: str | None = Field(default=None, max_length=MAX_SEARCH_CHARS, description="Title contains")
     include_archived: bool = False
-    pinned: bool | None = Field(default=None, description="true: only pinned; false: unpinned")
+    # documented as a plain boolean (absent = all): a nullable anyOf cannot be sent in a query
+    pinned: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = Field(
+        default=None, description="true: only pinned; false: only unpinned; absent: all"
+    )
 
 
 class MessageListQuery(_Query):
