@@ -3,19 +3,14 @@ stored when the client goes away, marked interrupted, not when the garbage colle
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from support.api_server import serve_api
 from support.llm_fake import dripping
-from support.pg_cluster import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 P = "/api/v1/personal-assistant"
 WORDS = [f"word{n}" for n in range(200)]
 
@@ -23,44 +18,15 @@ WORDS = [f"word{n}" for n in range(200)]
 @pytest.fixture
 def api(db_url, auth_file, tmp_path, llm):
     """`python -m pa_core serve-api` talking to the fake model server."""
-    port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("PA_DATABASE_URL", "DATABASE_URL")},
         "PA_AUTH_CONFIG": str(auth_file),
         "PA_LLM_PROVIDER": "openai",
         "PA_LLM_BASE_URL": llm.url,
         "PA_LLM_API_KEY": "test-key",
         "PA_LLM_MODEL": "test-model",
     }
-    log = (tmp_path / "uvicorn.log").open("w")
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "pa_core", "--database-url", db_url),
-            *("serve-api", "--host", "127.0.0.1", "--port", str(port)),
-        ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp_path / "uvicorn.log").read_text()
-            try:
-                if httpx.get(f"{base}{P}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "uvicorn did not become ready"
-            time.sleep(0.1)
+    with serve_api(db_url, tmp_path / "uvicorn.log", **env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def wait_for_messages(svc, sid, user, n: int) -> list:

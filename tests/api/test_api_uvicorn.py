@@ -5,18 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from support.pg_cluster import free_port
+from support.api_server import serve_api
 
-ROOT = Path(__file__).resolve().parents[2]
 P = "/api/v1/personal-assistant"
 ALICE = ("alice", "alice-secret-1")
 BOB = ("bob", "bob-secret-22")
@@ -25,44 +19,12 @@ BOB = ("bob", "bob-secret-22")
 @pytest.fixture
 def server(db_url, auth_file, tmp_path):
     """`python -m pa_core serve-api` in a subprocess; yields its base URL; stopped afterwards."""
-    port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("PA_DATABASE_URL", "DATABASE_URL")},
         "PA_AUTH_CONFIG": str(auth_file),
         "PA_LLM_PROVIDER": "offline",
     }
-    log = (tmp_path / "uvicorn.log").open("w")
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "pa_core", "--database-url", db_url),
-            *("serve-api", "--host", "127.0.0.1", "--port", str(port)),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp_path / "uvicorn.log").read_text()
-            try:
-                if httpx.get(f"{base}{P}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "uvicorn did not become ready"
-            time.sleep(0.1)
+    with serve_api(db_url, tmp_path / "uvicorn.log", **env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_real_server_end_to_end(server, svc):
