@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from pa_core.agent import ContextCache, Outbox, PersonalAssistant
 from pa_core.agent.spool import UserSpool
 from pa_core.config import Settings
+from support.threads import run_together
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,21 +148,8 @@ def test_several_flushers_at_once_write_each_message_once(outage, tmp_path):
             writer.chat(f"What is {n} + {n}?", session_id=sid)
     assert writer.pending_count == 8
     flushers = [offline(svc, alice, spool_dir) for _ in range(4)]
-    start = threading.Barrier(len(flushers))
-    counts, errors = [], []
-
-    def flush(assistant) -> None:
-        try:
-            start.wait()
-            counts.append(assistant.flush_pending())
-        except Exception as exc:  # noqa: BLE001 - asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=flush, args=(a,)) for a in flushers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    counts = []
+    errors = run_together(lambda assistant: counts.append(assistant.flush_pending()), flushers)
     assert errors == [] and sum(counts) == 8
     stored = svc.get_messages(sid, user=alice)
     assert len(stored) == 10 and len({m.client_id for m in stored[2:]}) == 8

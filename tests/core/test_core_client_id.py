@@ -11,6 +11,7 @@ import pa_core.service.messages as messages_module
 from pa_core import SessionNotFound, ValidationError
 from pa_core.service.messages import PG_ADD_MESSAGE_ONCE, message_params
 from support.query_count import count_statements
+from support.threads import run_together
 
 WRITERS = 8
 
@@ -70,23 +71,13 @@ def test_another_users_client_id_reveals_nothing(svc, alice, bob, session):
 
 def test_concurrent_retries_store_exactly_one_row(svc, alice, session):
     sid = session.session_id
-    start = threading.Barrier(WRITERS)
-    results, errors = [], []
+    results = []
 
     def retry(n: int) -> None:
-        try:
-            start.wait()
-            for _ in range(5):
-                results.append(svc.add_message(sid, user=alice, content=f"w{n}", client_id="dup"))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for _ in range(5):
+            results.append(svc.add_message(sid, user=alice, content=f"w{n}", client_id="dup"))
 
-    threads = [threading.Thread(target=retry, args=(n,)) for n in range(WRITERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert run_together(retry, range(WRITERS)) == []
     [stored] = svc.get_messages(sid, user=alice)
     assert {r.id for r in results} == {stored.id} and len(results) == WRITERS * 5
     assert svc.get_session(sid, user=alice).message_count == 1
@@ -159,23 +150,12 @@ def test_statements_per_write_with_and_without_a_client_id(svc, engine, alice, s
 
 def test_created_at_never_goes_backwards_against_id(svc, alice, session):
     sid = session.session_id
-    start = threading.Barrier(WRITERS)
-    errors = []
 
     def writer(n: int) -> None:
-        try:
-            start.wait()
-            for i in range(20):
-                svc.add_message(sid, user=alice, content=f"w{n}-{i}")
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for i in range(20):
+            svc.add_message(sid, user=alice, content=f"w{n}-{i}")
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert run_together(writer, range(WRITERS)) == []
     msgs = svc.get_messages(sid, user=alice)
     assert len(msgs) == WRITERS * 20
     pairs = zip(msgs, msgs[1:], strict=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from support.threads import run_together
 
 WRITERS = 8
 PER_WRITER = 25
@@ -10,23 +10,12 @@ PER_WRITER = 25
 
 def test_concurrent_writers_one_session(svc, alice):
     s = svc.create_session(user=alice)
-    errors: list[BaseException] = []
-    start = threading.Barrier(WRITERS)
 
     def writer(n: int) -> None:
-        try:
-            start.wait()
-            for i in range(PER_WRITER):
-                svc.add_message(s.session_id, user=alice, content=f"w{n}-{i}")
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for i in range(PER_WRITER):
+            svc.add_message(s.session_id, user=alice, content=f"w{n}-{i}")
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert run_together(writer, range(WRITERS)) == []
     msgs = svc.get_messages(s.session_id, user=alice)
     assert len(msgs) == WRITERS * PER_WRITER
     assert svc.get_session(s.session_id, user=alice).message_count == WRITERS * PER_WRITER
@@ -38,22 +27,13 @@ def test_concurrent_writers_one_session(svc, alice):
 
 def test_concurrent_writers_many_sessions(svc, alice, bob):
     sessions = [svc.create_session(user=u) for u in (alice, bob) * 4]
-    errors: list[BaseException] = []
 
     def writer(s) -> None:
         user = alice if s.user_id == alice.id else bob
-        try:
-            for i in range(PER_WRITER):
-                svc.add_message(s.session_id, user=user, content=f"{i}")
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for i in range(PER_WRITER):
+            svc.add_message(s.session_id, user=user, content=f"{i}")
 
-    threads = [threading.Thread(target=writer, args=(s,)) for s in sessions]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert run_together(writer, sessions) == []
     for s in sessions:
         user = alice if s.user_id == alice.id else bob
         got = [m.content for m in svc.get_messages(s.session_id, user=user)]
