@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 import pa_core
 from pa_core.db import create_db_engine
-from support.pg_cluster import ThrowawayCluster
+from support.pg_cluster import ThrowawayCluster, admin_exec
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -46,16 +46,6 @@ def pg_server_url():
     cluster.stop()
 
 
-def _admin_exec(admin_url: str, *statements: str) -> None:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 class PgDatabases:
     """Creates migrated PostgreSQL databases quickly by cloning a migrated template."""
 
@@ -70,30 +60,30 @@ class PgDatabases:
     def empty(self) -> str:
         """A new, empty database (for migration tests)."""
         name = f"pa_t_{uuid.uuid4().hex[:12]}"
-        _admin_exec(self.admin_url, f'CREATE DATABASE "{name}"')
+        admin_exec(self.admin_url, f'CREATE DATABASE "{name}"')
         self.created.append(name)
         return self.url_for(name)
 
     def migrated(self) -> str:
         """A new database at head, cloned from the template."""
         name = f"pa_t_{uuid.uuid4().hex[:12]}"
-        _admin_exec(self.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        admin_exec(self.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         self.created.append(name)
         return self.url_for(name)
 
     def drop(self, url: str) -> None:
         name = make_url(url).database
-        _admin_exec(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_exec(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def setup(self) -> None:
-        _admin_exec(self.admin_url, f'CREATE DATABASE "{self.template}"')
+        admin_exec(self.admin_url, f'CREATE DATABASE "{self.template}"')
         pa_core.migrate(self.url_for(self.template))
 
     def teardown(self) -> None:
         for name in [*self.created, self.template]:
             # best-effort cleanup at the end of the run
             with contextlib.suppress(Exception):
-                _admin_exec(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin_exec(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -22,11 +22,12 @@ from alembic.script import ScriptDirectory
 from browser_helpers import PASSWORDS, ROOT, screenshot
 from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
-from topology import admin_exec, fresh_database
+from topology import fresh_database
 
 import pa_core
 from pa_core.db import create_db_engine
 from pa_core.migrate import MIGRATION_LOCK_KEY, alembic_config
+from support.pg_cluster import admin_exec
 
 pytestmark = [pytest.mark.deploy, pytest.mark.slow]
 TIMEOUT_MS = 30_000

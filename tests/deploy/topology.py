@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from browser_helpers import StreamlitServer, app_env
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from support.pg_cluster import free_port
+from support.pg_cluster import admin_exec, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RENDER = ROOT / "deploy" / "render_config.py"
@@ -36,17 +35,6 @@ COOKIE_SECRET = "deploy-test-streamlit-cookie-secret-" + "z" * 16
 
 # A database whose own default time zone is not UTC: PgBouncer's timezone=UTC must win.
 DATABASE_TIMEZONE = "Asia/Kolkata"
-
-
-def admin_exec(admin_url: str, *statements: str) -> None:
-    """Run statements outside a transaction (CREATE/DROP DATABASE)."""
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 def fresh_database(admin_url: str) -> str:

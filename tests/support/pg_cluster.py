@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
@@ -68,3 +70,14 @@ class ThrowawayCluster:
         """Stop the cluster and delete its files."""
         self._run(self.pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def admin_exec(admin_url: str, *statements: str) -> None:
+    """Run statements outside a transaction (CREATE/DROP DATABASE) on the server of `admin_url`."""
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
