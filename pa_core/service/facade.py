@@ -67,8 +67,14 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
     # -- the one place that opens transactions -------------------------------------------------
 
     @contextmanager
-    def transaction(self, *, write: bool = False) -> Iterator[Connection]:
-        """The one place a transaction opens: one per user action; SQLite writes lock up front."""
+    def transaction(
+        self, *, write: bool = False, user_id: int | None = None, everyone: bool = False
+    ) -> Iterator[Connection]:
+        """The one place a transaction opens: one per user action; SQLite writes lock up front.
+
+        `user_id` names the user the transaction acts for; `everyone=True` marks the explicit
+        all-users paths (administration, cleanup, metrics for everyone, backup, token lookup).
+        """
         engine = self._write_engine if write else self.engine
         try:
             with engine.begin() as conn:
