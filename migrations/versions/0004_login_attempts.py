@@ -1,4 +1,4 @@
-"""Login attempts: the failed-login throttle shared by every process (reserved; filled by the throttle work)
+"""Login attempts: the failed-login throttle shared by every process (reserved).
 
 Revision ID: 0004
 Revises: 0003
