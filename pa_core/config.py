@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     session_retention_days: int = Field(default=90, validation_alias="PA_SESSION_RETENTION_DAYS")
     # Where messages wait, durably, while the database is down (docs/ASSISTANT.md).
     spool_dir: Path = Field(default=DEFAULT_SPOOL_DIR, validation_alias="PA_SPOOL_DIR")
+    # The API's streamed responses (docs/API.md): a client that takes no data for this long is cut.
+    stream_timeout_s: float = Field(default=30.0, gt=0, validation_alias="PA_STREAM_TIMEOUT_S")
+    export_streams_per_user: int = Field(
+        default=3, ge=1, validation_alias="PA_EXPORT_STREAMS_PER_USER"
+    )
+    # /docs and /redoc of the API; off unless PA_API_DOCS=1 (served without any CDN).
+    api_docs: bool = Field(default=False, validation_alias="PA_API_DOCS")
+    # The app's login throttle takes the client address from X-Forwarded-For (last entry) only
+    # when this is set: behind a proxy you run that appends it (docs/APP.md).
+    trust_forwarded_for: bool = Field(default=False, validation_alias="PA_TRUST_FORWARDED_FOR")
 
     @property
     def resolved_database_url(self) -> str:

@@ -159,3 +159,17 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginAttempt(Base):
+    """Failed logins of one account or one client address: the throttle every process shares.
+
+    `key` is a digest ("account:" or "address:" + SHA-256), so no typed username is stored.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_last_failure_at", "last_failure_at"),)
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

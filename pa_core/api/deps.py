@@ -105,7 +105,7 @@ SessionId = Annotated[
 ]
 
 
-def _authenticate(state: ApiState, header: str | None) -> UserRecord | None:
+def _authenticate(state: ApiState, header: str | None, address: str | None) -> UserRecord | None:
     """The user the Authorization header proves (token or Basic), else None."""
     token = parse_bearer(header)
     if token is not None:
@@ -113,17 +113,22 @@ def _authenticate(state: ApiState, header: str | None) -> UserRecord | None:
     creds = parse_basic(header)
     if creds is None:
         raise APIError(401, "Credentials are required (HTTP Basic or an API token).", UNAUTHORIZED)
-    return state.authenticator.authenticate(*creds, state.service())
+    return state.authenticator.authenticate(*creds, state.service(), address)
 
 
 def current_user(
+    request: Request,
     state: State,
     header: Annotated[str | None, Security(basic_scheme)],
     _bearer: Annotated[str | None, Security(bearer_scheme)],
 ) -> UserRecord:
-    """The caller; 401 without valid credentials, 429 while their username is paused."""
+    """The caller; 401 without valid credentials, 429 while their account or address is paused.
+
+    The address is the peer's (uvicorn puts X-Forwarded-For's there only for trusted proxies).
+    """
+    address = request.client.host if request.client else None
     try:
-        user = _authenticate(state, header)
+        user = _authenticate(state, header, address)
     except AuthConfigError as exc:
         log.error("auth config unreadable: %s", exc)
         raise APIError(503, "The login configuration cannot be read.") from None

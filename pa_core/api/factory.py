@@ -6,8 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from pa_core.api.docs_page import DOCS_PATH, add_docs_page
 from pa_core.api.errors import MethodTable, install_error_handlers
-from pa_core.api.middleware import MAX_BODY_BYTES, BodySizeLimit
+from pa_core.api.middleware import MAX_BODY_BYTES, BodySizeLimit, SecurityHeaders
 from pa_core.api.routers import (
     chat,
     export,
@@ -41,10 +42,17 @@ def create_app(
     """The API app over `service` (default: one built from `settings` on the first request).
 
     `settings` defaults to the process's `get_settings()`; `auth_config` overrides its
-    PA_AUTH_CONFIG. Nothing connects to the database until a request needs it.
+    PA_AUTH_CONFIG. Nothing connects to the database until a request needs it. /docs exists only
+    with PA_API_DOCS=1 (a plain page, no CDN); /openapi.json always.
     """
     settings = settings or get_settings()
-    app = FastAPI(title="Personal Assistant API", version="1.0.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="Personal Assistant API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        docs_url=None,  # Swagger UI and ReDoc would load their scripts from a CDN
+        redoc_url=None,
+    )
     app.state.pa = ApiState(service=service, settings=settings, auth_config=auth_config)
     app.state.method_table = MethodTable(PREFIX, [module.router for module in ROUTERS])
     install_error_handlers(app)
@@ -53,6 +61,9 @@ def create_app(
         max_bytes=MAX_BODY_BYTES,
         larger={PREFIX + transfer.IMPORT_PATH: transfer.MAX_IMPORT_BODY},
     )
+    app.add_middleware(SecurityHeaders, docs_path=DOCS_PATH if settings.api_docs else None)
     for module in ROUTERS:
         app.include_router(module.router, prefix=PREFIX)
+    if settings.api_docs:
+        add_docs_page(app)
     return app

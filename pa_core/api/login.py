@@ -1,7 +1,8 @@
 """Who is calling: HTTP Basic against the auth YAML (successes cached briefly), or an API token.
 
 The login policy is the app's (`pa_core.auth`): usernames match case-insensitively, the user row
-carries the config's spelling, and wrong passwords are throttled per username.
+carries the config's spelling, and every password check is throttled in the database per
+account and per client address (`pa_core.auth.LoginThrottle`), like the app's login form.
 """
 
 from __future__ import annotations
@@ -92,23 +93,31 @@ class BasicAuthenticator:
                 self._cache.popitem(last=False)
 
     def authenticate(
-        self, username: str, password: str, service: ConversationService
+        self,
+        username: str,
+        password: str,
+        service: ConversationService,
+        address: str | None = None,
     ) -> UserRecord | None:
-        """The user's record (row ensured) when the credentials are right, else None."""
+        """The user's record (row ensured) when the credentials are right, else None.
+
+        TooManyFailedLogins while the account or the client `address` is paused.
+        """
         config = auth.load_auth_config(self.config_path)  # AuthConfigError when malformed
         name = auth.find_username(config, username)
         key = self._key(username, password)
         user = self._cached(key, config, name)
         if user is not None:
             return user  # a cached (known good) password is never throttled
-        self.throttle.check(name or username)
-        self.bcrypt_checks += 1
-        if name is None:
-            auth.verify_password(_dummy_config(), "-", password)  # same cost as a real check
-            self.throttle.failed(username)
-            return None
-        if not auth.verify_password(config, name, password):
-            self.throttle.failed(name)
+
+        def check() -> bool:
+            self.bcrypt_checks += 1
+            if name is None:  # an unknown user costs one bcrypt check like a known one
+                auth.verify_password(_dummy_config(), "-", password)
+                return False
+            return auth.verify_password(config, name, password)
+
+        if not self.throttle.attempt(service, name or username, address, check):
             return None
         user = auth.sync_user(service, config, name)
         self._remember(key, config, name, user)

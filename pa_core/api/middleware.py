@@ -54,3 +54,41 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+class SecurityHeaders:
+    """Headers on every response: nosniff, no framing, no referrer, a strict CSP and
+    `Cache-Control: no-store` unless the route set its own (nothing the API sends is cacheable)."""
+
+    def __init__(self, app: ASGIApp, docs_path: str | None = None):
+        """Wrap `app`; `docs_path` (the HTML docs page) gets a CSP that lets its styles apply."""
+        self.app, self.docs_path = app, docs_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the headers to the response start of every HTTP request."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope.get("path") == self.docs_path else API_CSP
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                extra = [*SECURITY_HEADERS, (b"content-security-policy", csp.encode())]
+                if b"cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
+                headers.extend(h for h in extra if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

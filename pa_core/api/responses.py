@@ -10,11 +10,14 @@ _E = {"model": ErrorOut}
 INVALID: dict[int | str, dict[str, Any]] = {422: {**_E, "description": "Invalid input"}}
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {**_E, "description": "Missing or wrong credentials"},
-    429: {**_E, "description": "Too many failed logins for this username; see Retry-After"},
+    429: {**_E, "description": "Too many failed logins (account or address); see Retry-After"},
     **INVALID,
     503: {**_E, "description": "The database is not available"},
 }
 SESSION_ERRORS = {**AUTH_ERRORS, 404: {**_E, "description": "No such session of yours"}}
+EXPORT_ERRORS = {
+    429: {**_E, "description": "Too many failed logins, or too many exports downloading at once"}
+}
 BODY_ERRORS = {413: {**_E, "description": "Request body or message too large"}}
 ADMIN_ERRORS = {403: {**_E, "description": "scope=all needs an admin"}}
 CSV_BODY = {200: {"description": "CSV, header first", "content": {"text/csv": {}}}}

@@ -1,4 +1,5 @@
-"""What one API app holds: its Settings, its authenticator and its service (built on first use)."""
+"""What one API app holds: its Settings, its authenticator, its export slots and its service
+(built on first use)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 from pathlib import Path
 
 from pa_core.api.login import BasicAuthenticator
+from pa_core.api.streaming import StreamSlots
 from pa_core.config import Settings
 from pa_core.errors import PAError, StorageError
 from pa_core.migrate import migrate
@@ -27,6 +29,7 @@ class ApiState:
         self._lock = threading.Lock()
         self.settings = settings
         self.authenticator = BasicAuthenticator(auth_config or settings.auth_config)
+        self.export_slots = StreamSlots(settings.export_streams_per_user)
 
     def service(self) -> ConversationService:
         """The service; the first call migrates the configured database (StorageError if down)."""

@@ -31,7 +31,7 @@ def test_openapi_document_lists_every_endpoint(client):
     assert doc["components"]["securitySchemes"]["basicAuth"]["scheme"] == "basic"
     assert "security" not in paths[P + "/health"]["get"]
     assert "security" in paths[P + "/sessions"]["get"]
-    assert client.get("/docs").status_code == 200
+    assert client.get("/docs").status_code == 404  # off unless PA_API_DOCS=1
 
 
 def test_importing_the_api_has_no_side_effects_and_app_is_built_once(tmp_path):

@@ -8,7 +8,8 @@ P = "/api/v1/personal-assistant"
 
 
 def test_wrong_or_missing_credentials_are_401(client, creds):
-    client.app.state.pa.authenticator.throttle.max_failures = 10_000  # throttling: its own test
+    throttle = client.app.state.pa.authenticator.throttle  # throttling: its own tests
+    throttle.free_failures = throttle.address_free_failures = 10_000
     urls = [
         ("GET", f"{P}/sessions"),
         ("POST", f"{P}/sessions/new"),
@@ -37,6 +38,8 @@ def test_wrong_or_missing_credentials_are_401(client, creds):
 def test_failed_logins_are_throttled_per_username(api_app, client, creds, as_alice, as_bob):
     from pa_core.auth.throttle import MAX_FAILURES
 
+    api_app.state.pa.authenticator.throttle.base_delay_s = 60  # no pause ends during the test
+
     assert client.get(f"{P}/sessions", headers=as_alice).status_code == 200  # cached as good
     for _ in range(MAX_FAILURES):
         assert client.get(f"{P}/sessions", headers=creds("alice", "guess")).status_code == 401
@@ -49,7 +52,7 @@ def test_failed_logins_are_throttled_per_username(api_app, client, creds, as_ali
     # the session already verified keeps working; other users are not affected
     assert client.get(f"{P}/sessions", headers=as_alice).status_code == 200
     assert client.get(f"{P}/sessions", headers=as_bob).status_code == 200
-    api_app.state.pa.authenticator.throttle.window_s = 0  # the window passes
+    api_app.state.pa.authenticator.throttle.reset_after_s = 0  # the counter goes idle
     assert client.get(f"{P}/sessions", headers=creds("alice", "guess")).status_code == 401
 
 
@@ -127,6 +130,8 @@ def test_usernames_match_in_any_case_like_the_app(tmp_path, svc, make_auth_file)
 def test_wrong_passwords_in_any_case_count_for_one_user(api_app, client, creds):
     """The throttle counts `alice` and `ALICE` together."""
     from pa_core.auth.throttle import MAX_FAILURES
+
+    api_app.state.pa.authenticator.throttle.base_delay_s = 60
 
     for i in range(MAX_FAILURES):
         name = "ALICE" if i % 2 else "alice"

@@ -84,7 +84,9 @@ def test_real_server_concurrent_clients(server, svc):
         who = ALICE if i % 2 == 0 else BOB
         codes = []
         with httpx.Client(base_url=server, timeout=60, auth=who) as http:
-            sid = http.post(f"{P}/sessions/new", json={"title": f"t{i}"}).json()["session_id"]
+            r0 = http.post(f"{P}/sessions/new", json={"title": f"t{i}"})
+            assert r0.status_code == 200, r0.text
+            sid = r0.json()["session_id"]
             for n in range(3):
                 r = http.post(f"{P}/chat", json={"message": f"{i} + {n}?", "session_id": sid})
                 codes.append(r.status_code)

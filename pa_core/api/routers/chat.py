@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import closing
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
 
 from pa_core.agent import ChatReply, PersonalAssistant
 from pa_core.api import idempotency
@@ -19,6 +17,7 @@ from pa_core.api.deps import AppSettings, CurrentUser, Service
 from pa_core.api.errors import APIError
 from pa_core.api.responses import BODY_ERRORS, CHAT_BODY, SESSION_ERRORS
 from pa_core.api.schemas import ChatIn, ChatOut, ChatQuery
+from pa_core.api.streaming import GuardedStream
 from pa_core.errors import PAError, SessionNotFound
 from pa_core.validation import MAX_CONTENT_CHARS, check_content
 
@@ -59,32 +58,28 @@ def chat(
     if stored and not query.stream:
         return stored
     if stored:
-        return _event_stream(idempotency.replay_events(stored, sse_event))
+        return _event_stream(
+            idempotency.replay_events(stored, sse_event), settings.stream_timeout_s
+        )
     assistant = PersonalAssistant(service, user, settings=settings)
     if not query.stream:
         return reply_out(assistant.chat(message, session_id=session_id, client_id=client_id))
-    return _event_stream(sse_events(assistant, message, session_id, client_id))
-
-
-def _event_stream(events: Iterator[str]) -> StreamingResponse:
-    """A text/event-stream response that proxies do not buffer."""
-    return StreamingResponse(
-        closing_events(events),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    return _event_stream(
+        sse_events(assistant, message, session_id, client_id), settings.stream_timeout_s
     )
 
 
-async def closing_events(events: Iterator[str]) -> AsyncIterator[str]:
-    """`events` from a worker thread, closed as soon as the response ends, also when the client
-    went away: the turn then stores its partial reply at once (Starlette would leave a sync
-    generator to the garbage collector)."""
-    try:
-        async for event in iterate_in_threadpool(events):
-            yield event
-    finally:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(getattr(events, "close", lambda: None))
+def _event_stream(events: Iterator[str], timeout_s: float) -> StreamingResponse:
+    """A text/event-stream response that proxies do not buffer; `events` is closed as soon as
+    the response ends, also when the client went away or stalled for `timeout_s`: the turn then
+    stores its partial reply at once (Starlette would leave a sync generator to the garbage
+    collector)."""
+    return GuardedStream(
+        events,
+        timeout_s=timeout_s,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 def reply_out(reply: ChatReply) -> ChatOut:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from typing import IO, Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,9 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pa_core.api.deps import CurrentUser, NoParams, Service, SessionId
+from pa_core.api.deps import CurrentUser, NoParams, Service, SessionId, State
 from pa_core.api.errors import APIError
-from pa_core.api.responses import AUTH_ERRORS, BODY_ERRORS, SESSION_ERRORS
+from pa_core.api.responses import AUTH_ERRORS, BODY_ERRORS, EXPORT_ERRORS, SESSION_ERRORS
+from pa_core.api.streaming import export_stream
 from pa_core.api.transfer_schemas import (
     IMPORT_BODY,
     JSON_EXPORT_BODY,
@@ -33,23 +33,21 @@ SPOOL_IN_MEMORY = 8 * 1024**2
 
 
 @router.get(
-    "/export.json", response_class=StreamingResponse, responses={**AUTH_ERRORS, **JSON_EXPORT_BODY}
+    "/export.json",
+    response_class=StreamingResponse,
+    responses={**AUTH_ERRORS, **EXPORT_ERRORS, **JSON_EXPORT_BODY},
 )
 def export_json(
-    user: CurrentUser, service: Service, query: Annotated[ExportQuery, Query()]
+    state: State, user: CurrentUser, service: Service, query: Annotated[ExportQuery, Query()]
 ) -> StreamingResponse:
     """Every session of the caller (or the `session_id`s given) with every field, as one JSON
     document."""
-    chunks = service.export_json(user, query.session_id or None)
     # the head and the first batch are read now, so a database outage is a 503, not a cut body
-    head = [chunk for _, chunk in zip(range(2), chunks, strict=False)]
-
-    def body() -> Iterator[str]:
-        yield from head
-        yield from chunks
-
-    return StreamingResponse(
-        body(),
+    return export_stream(
+        state.export_slots,
+        user.id,
+        lambda: service.export_json(user, query.session_id or None),
+        timeout_s=state.settings.stream_timeout_s,
         media_type="application/json",
         headers={"Content-Disposition": 'attachment; filename="personal-assistant-export.json"'},
     )
