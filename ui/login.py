@@ -31,6 +31,7 @@ COOKIE_COMPONENT_KEY = "init"  # the key streamlit-authenticator's CookieManager
 # the CookieManager component reports (True) once the browser has run it.
 COOKIE_PENDING_KEY = "pa_cookie_pending"
 logger = logging.getLogger(__name__)
+THROTTLE = auth.LoginThrottle()  # counts live in the database: shared with the API and replicas
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,7 @@ def _login_form(ctx: LoginContext) -> None:
     # authenticator skip its own check, which would hide the form behind "User not authorized"
     # when the browser still holds the cookie of a removed user.
     st.session_state["logout"] = True
+    _throttle_password_checks(ctx, authenticator)
     try:
         authenticator.login(
             location="main",
@@ -243,6 +245,36 @@ def _login_form(ctx: LoginContext) -> None:
         st.error(str(exc))
         return
     _after_login_attempt()
+
+
+def _throttle_password_checks(ctx: LoginContext, authenticator: stauth.Authenticate) -> None:
+    """Every password check of the form is first claimed in the database throttle (per account
+    and client address); while paused, the form says when to try again instead."""
+    model = authenticator.authentication_controller.authentication_model
+    check = model.check_credentials
+
+    def throttled(username: str, password: str) -> bool:
+        try:
+            return THROTTLE.attempt(
+                ctx.service, username, client_address(), lambda: bool(check(username, password))
+            )
+        except auth.TooManyFailedLogins as exc:
+            raise LoginError(str(exc)) from None
+        except PAError as exc:
+            raise LoginError(f"Cannot log in right now: {state.user_message(exc)}") from None
+
+    model.check_credentials = throttled
+
+
+def client_address() -> str | None:
+    """The browser's address: the last X-Forwarded-For entry (the one your proxy appended) when
+    PA_TRUST_FORWARDED_FOR is set, else the connection's (None on localhost)."""
+    if state.settings().trust_forwarded_for:
+        forwarded = st.context.headers.get_all("X-Forwarded-For")
+        entries = [e.strip() for value in forwarded for e in value.split(",") if e.strip()]
+        if entries:
+            return entries[-1]
+    return st.context.ip_address
 
 
 def _after_login_attempt() -> None:

@@ -107,9 +107,10 @@ class LoginThrottle:
 
     def claim(self, service: ConversationService, username: str, address: str | None) -> Attempt:
         """Count one attempt on the account and the address now; raise while either is paused."""
+        known = isinstance(address, str) and bool(address.strip())
         attempt = Attempt(
-            throttle_key("account", username or ""),
-            throttle_key("address", address) if address else None,
+            throttle_key("account", username if isinstance(username, str) else ""),
+            throttle_key("address", address) if known else None,
         )
         free = {attempt.account_key: self.free_failures}
         if attempt.address_key:
