@@ -21,6 +21,13 @@ HEALTH = "/api/v1/personal-assistant/health"
 @contextlib.contextmanager
 def serve_api(db_url: str, log_path: Path, **env: str) -> Iterator[str]:
     """Start the API on `db_url` with `env` added; yield its base URL once healthy; stop it."""
+    with api_process(db_url, log_path, **env) as (_proc, base):
+        yield base
+
+
+@contextlib.contextmanager
+def api_process(db_url: str, log_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Like serve_api, but yields (the process, its base URL): for tests that kill it."""
     port = free_port()
     inherited = {
         k: v for k, v in os.environ.items() if k not in ("PA_DATABASE_URL", "DATABASE_URL")
@@ -36,7 +43,7 @@ def serve_api(db_url: str, log_path: Path, **env: str) -> Iterator[str]:
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(proc, base, log_path)
-            yield base
+            yield proc, base
         finally:
             proc.terminate()
             try:
