@@ -267,14 +267,12 @@ def _throttle_password_checks(ctx: LoginContext, authenticator: stauth.Authentic
 
 
 def client_address() -> str | None:
-    """The browser's address: the last X-Forwarded-For entry (the one your proxy appended) when
-    PA_TRUST_FORWARDED_FOR is set, else the connection's (None on localhost)."""
-    if state.settings().trust_forwarded_for:
-        forwarded = st.context.headers.get_all("X-Forwarded-For")
-        entries = [e.strip() for value in forwarded for e in value.split(",") if e.strip()]
-        if entries:
-            return entries[-1]
-    return st.context.ip_address
+    """The browser's address for the throttle (X-Forwarded-For only with PA_TRUST_FORWARDED_FOR)."""
+    return auth.throttle.client_address(
+        st.context.ip_address,
+        st.context.headers.get_all("X-Forwarded-For"),
+        trust_forwarded=state.settings().trust_forwarded_for,
+    )
 
 
 def _after_login_attempt() -> None:

@@ -63,6 +63,13 @@ def throttle_key(kind: str, value: str) -> str:
     return f"{kind}:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def client_address(peer: str | None, forwarded: list[str], *, trust_forwarded: bool) -> str | None:
+    """The address to count: the last X-Forwarded-For entry (the one a trusted proxy appended)
+    when `trust_forwarded`, else the connection's `peer`."""
+    entries = [e.strip() for value in forwarded for e in value.split(",") if e.strip()]
+    return entries[-1] if trust_forwarded and entries else peer
+
+
 @dataclass(frozen=True)
 class Attempt:
     """A claimed login attempt: the rows it was counted on."""
@@ -189,6 +196,7 @@ __all__ = [
     "MAX_DELAY_S",
     "MAX_FAILURES",
     "Attempt",
+    "client_address",
     "LoginThrottle",
     "TooManyFailedLogins",
     "delay_after",

@@ -107,7 +107,7 @@ def test_twenty_stalled_downloads_release_everything(start_api, db_url):
         for n in range(20)
     ]
     try:
-        health = httpx.get(f"{base}{P}/health", timeout=TIMEOUT_S + 30)
+        health = httpx.get(f"{base}{P}/health", timeout=TIMEOUT_S + 10)
         assert health.status_code == 200, health.text
         wait_until(lambda: log.read_text().count(CUT) >= 20, "the stalled streams were not cut")
         print(f"\n20 stalled downloads cut after {TIMEOUT_S} s each; /health 200")

@@ -121,3 +121,12 @@ def test_idle_counters_start_over_and_are_deleted(svc):
     assert throttle.cleanup(svc) >= 1
     throttle.reset_after_s = 900
     assert throttle.cleanup(svc) == 0
+
+
+def test_the_counted_address_is_the_peer_unless_forwarding_is_trusted():
+    from pa_core.auth.throttle import client_address
+
+    forwarded = ["203.0.113.9, 10.0.0.1", "192.0.2.44"]  # a client may prepend anything
+    assert client_address("10.1.1.1", forwarded, trust_forwarded=False) == "10.1.1.1"
+    assert client_address("10.1.1.1", forwarded, trust_forwarded=True) == "192.0.2.44"
+    assert client_address(None, [], trust_forwarded=True) is None
