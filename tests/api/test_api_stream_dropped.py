@@ -1,5 +1,6 @@
-"""A client that leaves a streamed reply (a real uvicorn, a real socket): the partial reply is
-stored when the client goes away, marked interrupted, not when the garbage collector runs."""
+"""A client that leaves or stalls a streamed reply (a real uvicorn, a real socket): the partial
+reply is stored when the client goes away or is cut off, marked interrupted, not when the garbage
+collector runs."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def api(db_url, auth_file, tmp_path, llm):
         "PA_LLM_BASE_URL": llm.url,
         "PA_LLM_API_KEY": "test-key",
         "PA_LLM_MODEL": "test-model",
+        "PA_STREAM_TIMEOUT_S": "3",
     }
     with serve_api(db_url, tmp_path / "uvicorn.log", **env) as base:
         yield base
@@ -58,3 +60,38 @@ def test_a_dropped_client_gets_its_partial_reply_stored_at_once(api, llm, svc):
     assert partial.message_metadata["interrupted"] is True and partial.has_error is False
     assert partial.content.startswith("word0 ")
     assert len(partial.content.split()) < len(WORDS)  # stored before the model finished
+
+
+def test_a_stalled_reader_of_the_chat_stream_is_cut_and_its_partial_reply_stored(
+    api, llm, svc, tmp_path
+):
+    import base64
+    import json
+    import socket
+
+    big = [f"w{n:05d}" + "x" * 2000 for n in range(4000)]  # ~8 MB of events: fills any buffer
+    llm.push(dripping(big, pause=0.001))
+    alice = svc.ensure_user("alice")
+    sid = svc.create_session(user=alice).session_id
+    body = json.dumps({"message": "Say a lot", "session_id": sid}).encode()
+    host, port = api.removeprefix("http://").split(":")
+    token = base64.b64encode(b"alice:alice-secret-1").decode()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    try:
+        sock.sendall(
+            f"POST {P}/chat?stream=true HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Basic {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        assert sock.recv(1024).startswith(b"HTTP/1.1 200")  # then it reads nothing more
+        stored = wait_for_messages(svc, sid, alice, 2)  # stored once the stream is cut
+    finally:
+        sock.close()
+    assert [m.role for m in stored] == ["user", "assistant"]
+    partial = stored[1]
+    assert partial.message_metadata["interrupted"] is True and partial.has_error is False
+    assert partial.content.startswith("w00000") and len(partial.content.split()) < len(big)
+    assert "its stream was cut" in (tmp_path / "uvicorn.log").read_text()
