@@ -17,7 +17,9 @@ from pa_core.validation import check_client_id, session_id_or_raise, user_id_of
 class RecoveryMethods:
     """restore_session and get_message_by_client_id, mixed into ConversationService."""
 
-    def transaction(self, *, write: bool = False) -> AbstractContextManager[Connection]:
+    def transaction(
+        self, *, write: bool = False, user_id: int | None = None, everyone: bool = False
+    ) -> AbstractContextManager[Connection]:
         """Provided by ConversationService."""
         raise NotImplementedError
 
@@ -25,7 +27,7 @@ class RecoveryMethods:
         """The user's session, created empty with exactly this id when it does not exist (for
         messages kept while the database was down); SessionNotFound when it is another's."""
         sid, uid = session_id_or_raise(session_id), user_id_of(user)
-        with self.transaction(write=True) as conn:  # the spool's flush lock: one writer of sid
+        with self.transaction(write=True, user_id=uid) as conn:  # the spool's flush lock
             return sessions.restore_session(conn, sid, user_id=uid)
 
     def get_message_by_client_id(
@@ -37,7 +39,7 @@ class RecoveryMethods:
             "user_id": user_id_of(user),
             "client_id": check_client_id(client_id),
         }
-        with self.transaction() as conn:
+        with self.transaction(user_id=params["user_id"]) as conn:
             return messages.find_by_client_id(conn, params)
 
 

@@ -1,0 +1,204 @@
+"""Row-level security on PostgreSQL, seen through a NON-superuser app role (superusers bypass it).
+
+Each test gets a migrated database and a fresh LOGIN role (NOSUPERUSER, NOBYPASSRLS) granted
+what pa_core.app_role lists; the service runs through that role's own connections.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+import pa_core
+from pa_core.app_role import grant_statements
+from pa_core.db import create_db_engine
+from pa_core.errors import StorageError
+from pa_core.models import utcnow
+from support.pg_cluster import admin_exec
+
+OWNED_TABLES = ("conversation_sessions", "conversation_messages", "api_tokens")
+# Tables kept out of row security on purpose (docs/SECURITY.md): login lookups, the schema.
+UNPROTECTED = {"users", "alembic_version", "login_attempts"}
+
+
+@pytest.fixture
+def app_db(pg_databases):
+    """(admin URL, app-role URL) of a migrated database; the role is dropped afterwards."""
+    admin_url = pg_databases.migrated()
+    role = f"pa_app_{uuid.uuid4().hex[:10]}"
+    admin_exec(pg_databases.admin_url, f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
+    admin_exec(admin_url, *grant_statements(role))
+    app_url = make_url(admin_url).set(username=role, password=None)
+    yield admin_url, app_url.render_as_string(hide_password=False)
+    pg_databases.drop(admin_url)
+    admin_exec(pg_databases.admin_url, f"DROP ROLE IF EXISTS {role}")
+
+
+@pytest.fixture
+def app_engine(app_db):
+    """An engine of the app role; one pooled connection, so every transaction reuses it."""
+    engine = create_db_engine(app_db[1], pool_size=1, max_overflow=0)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app_svc(app_engine):
+    """The service, running as the app role."""
+    return pa_core.ConversationService(app_engine)
+
+
+def _two_users(svc):
+    """alice with 3 messages and a token, bob with 2 messages and a token."""
+    alice, bob = svc.ensure_user("alice"), svc.ensure_user("bob")
+    for user, n in ((alice, 3), (bob, 2)):
+        s = svc.create_session(user=user, title=f"{user.username}'s")
+        for i in range(n):
+            svc.add_message(s.session_id, user=user, content=f"{user.username} says {i}")
+        svc.issue_token(user, name="cli")
+    return alice, bob
+
+
+def _user_ids(conn, table):
+    return [row[0] for row in conn.execute(text(f"SELECT user_id FROM {table}"))]
+
+
+def test_the_app_role_is_not_exempt(app_engine):
+    with app_engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one()
+    assert tuple(row) == (False, False)
+
+
+def test_an_unscoped_select_in_a_users_transaction_sees_only_their_rows(app_svc):
+    alice, bob = _two_users(app_svc)
+    with app_svc.transaction(user_id=alice.id) as conn:
+        messages = conn.execute(text("SELECT * FROM conversation_messages")).mappings().all()
+        assert len(messages) == 3 and {m["user_id"] for m in messages} == {alice.id}
+        assert all(m["content"].startswith("alice") for m in messages)
+        for table in OWNED_TABLES:
+            assert set(_user_ids(conn, table)) == {alice.id}, table
+    with app_svc.transaction(user_id=bob.id) as conn:
+        assert sorted(_user_ids(conn, "conversation_messages")) == [bob.id, bob.id]
+
+
+def test_without_a_scope_nothing_is_visible(app_svc):
+    _two_users(app_svc)
+    with app_svc.transaction() as conn:
+        for table in OWNED_TABLES:
+            assert _user_ids(conn, table) == [], table
+        # the users table is outside row security: login looks names up before any scope
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 2
+
+
+def test_the_scope_ends_with_its_transaction_on_the_same_connection(app_svc, app_engine):
+    alice, _bob = _two_users(app_svc)
+    pids = set()
+    with app_svc.transaction(user_id=alice.id) as conn:
+        pids.add(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        assert _user_ids(conn, "conversation_messages")
+    with app_svc.transaction() as conn:
+        pids.add(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        assert conn.execute(text("SELECT current_setting('pa.user_id', true)")).scalar() == ""
+        assert _user_ids(conn, "conversation_messages") == []
+    assert len(pids) == 1  # the very connection that carried alice's scope a moment ago
+
+
+def test_a_write_into_another_users_rows_is_refused(app_svc):
+    alice, bob = _two_users(app_svc)
+    insert = text(
+        "INSERT INTO conversation_sessions (session_id, user_id, is_active, message_count, "
+        "created_at, last_activity_at, pinned) VALUES (:sid, :uid, true, 0, now(), now(), false)"
+    )
+    refused = pytest.raises(StorageError, match="row-level security")
+    with refused, app_svc.transaction(write=True, user_id=alice.id) as conn:
+        conn.execute(insert, {"sid": str(uuid.uuid4()), "uid": bob.id})
+    with app_svc.transaction(write=True, user_id=alice.id) as conn:
+        changed = conn.execute(text("UPDATE conversation_messages SET content = 'x'")).rowcount
+        removed = conn.execute(text("DELETE FROM api_tokens")).rowcount
+    assert (changed, removed) == (3, 1)  # alice's rows only
+    [bob_session] = app_svc.get_user_sessions(bob)
+    assert [m.content for m in app_svc.get_messages(bob_session.session_id, user=bob)] == [
+        "bob says 0",
+        "bob says 1",
+    ]
+    assert len(app_svc.list_tokens(bob)) == 1
+
+
+def test_every_user_data_table_has_row_security_and_a_policy(app_db):
+    engine = create_db_engine(app_db[0])
+    try:
+        with engine.connect() as conn:
+            with_user_id = set(
+                conn.execute(
+                    text(
+                        "SELECT table_name FROM information_schema.columns WHERE "
+                        "table_schema = 'public' AND column_name IN ('user_id', 'actor_id')"
+                    )
+                ).scalars()
+            )
+            rows = conn.execute(
+                text(
+                    "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+                    "(SELECT count(*) FROM pg_policies p WHERE p.schemaname = 'public' "
+                    "AND p.tablename = c.relname) FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    state = {name: (rls, force, policies) for name, rls, force, policies in rows}
+    user_data = (set(OWNED_TABLES) | with_user_id | {"audit_log"} & set(state)) - UNPROTECTED
+    assert set(OWNED_TABLES) <= user_data
+    for table in sorted(user_data):
+        rls, force, policies = state[table]
+        assert rls and force and policies >= 1, table
+    assert not any(state[t][0] for t in UNPROTECTED & set(state))
+
+
+def test_the_everyone_path_still_works_through_the_app_role(app_svc):
+    alice, bob = _two_users(app_svc)
+    everyone = app_svc.session_metrics()
+    assert everyone.messages == 5 and len(everyone.per_user) == 2
+    assert app_svc.session_metrics(user=alice).messages == 3
+    token, _record = app_svc.issue_token(bob, name="api")
+    assert app_svc.user_for_token(token).id == bob.id  # the token lookup is an everyone path
+    backup = "".join(app_svc.backup())
+    assert "alice says 2" in backup and "bob says 1" in backup
+    assert app_svc.cleanup_old_sessions(older_than_days=30, dry_run=True) == 0
+    with app_svc.transaction(write=True, everyone=True) as conn:  # make both sessions old
+        conn.execute(
+            text("UPDATE conversation_sessions SET last_activity_at = :t"),
+            {"t": utcnow() - timedelta(days=60)},
+        )
+    assert app_svc.cleanup_old_sessions(older_than_days=30, dry_run=True) == 2
+    assert app_svc.cleanup_old_sessions(older_than_days=30) == 2
+    with app_svc.transaction(everyone=True) as conn:
+        assert _user_ids(conn, "conversation_messages") == []  # the cascade removed them too
+
+
+def test_the_whole_service_works_through_the_app_role(app_db, app_svc):
+    pa_core.migrate(app_db[1])  # at head: the app's start-up migration needs no more rights
+    alice, bob = _two_users(app_svc)
+    s = app_svc.create_session(user=alice, title="Trip")
+    app_svc.add_message(s.session_id, user=alice, content="pack the tent", client_id="c-1")
+    again = app_svc.add_message(s.session_id, user=alice, content="pack the tent", client_id="c-1")
+    assert app_svc.get_message_by_client_id(s.session_id, user=alice, client_id="c-1") == again
+    assert [h.session_id for h in app_svc.search_messages(alice, "tent")] == [s.session_id]
+    assert app_svc.get_session(s.session_id, user=bob) is None
+    app_svc.rename_session(s.session_id, user=alice, title="Camping")
+    app_svc.set_session_pinned(s.session_id, user=alice)
+    reply = app_svc.add_message(s.session_id, user=alice, role="assistant", content="done")
+    assert app_svc.set_feedback(reply.id, user=alice, rating=1).feedback == 1
+    assert "pack the tent" in "".join(app_svc.export_csv(alice, [s.session_id]))
+    assert "pack the tent" in "".join(app_svc.export_json(alice))
+    assert "Camping" in app_svc.export_markdown(alice, s.session_id)
+    app_svc.delete_session(s.session_id, user=alice)
+    assert app_svc.count_messages(alice) == 3
+    restored = app_svc.restore_session(s.session_id, user=alice)
+    assert restored.session_id == s.session_id
