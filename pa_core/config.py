@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     session_retention_days: int = Field(default=90, validation_alias="PA_SESSION_RETENTION_DAYS")
     # Where messages wait, durably, while the database is down (docs/ASSISTANT.md).
     spool_dir: Path = Field(default=DEFAULT_SPOOL_DIR, validation_alias="PA_SPOOL_DIR")
+    # How the UI logs people in: `yaml` (the credentials file) or `oidc` (st.login; SECURITY.md).
+    auth_mode: Literal["yaml", "oidc"] = Field(default="yaml", validation_alias="PA_AUTH_MODE")
+    # Members of this group (in the ID token's group claim) get the admin role on each login.
+    oidc_admin_group: str | None = Field(default=None, validation_alias="PA_OIDC_ADMIN_GROUP")
+    oidc_group_claim: str = Field(default="groups", validation_alias="PA_OIDC_GROUP_CLAIM")
 
     @property
     def resolved_database_url(self) -> str:
