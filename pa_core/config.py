@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     # Members of this group (in the ID token's group claim) get the admin role on each login.
     oidc_admin_group: str | None = Field(default=None, validation_alias="PA_OIDC_ADMIN_GROUP")
     oidc_group_claim: str = Field(default="groups", validation_alias="PA_OIDC_GROUP_CLAIM")
+    oidc_label: str = Field(default="single sign-on", validation_alias="PA_OIDC_LABEL")
 
     @property
     def resolved_database_url(self) -> str:

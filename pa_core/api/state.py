@@ -26,7 +26,9 @@ class ApiState:
         self._service = service
         self._lock = threading.Lock()
         self.settings = settings
-        self.authenticator = BasicAuthenticator(auth_config or settings.auth_config)
+        self.authenticator = BasicAuthenticator(
+            auth_config or settings.auth_config, oidc=settings.auth_mode == "oidc"
+        )
 
     def service(self) -> ConversationService:
         """The service; the first call migrates the configured database (StorageError if down)."""
