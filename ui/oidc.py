@@ -14,6 +14,7 @@ import streamlit as st
 
 from pa_core import PAError, UserRecord, auth
 from ui import guard, state
+from ui.format import md_text
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ def _synced_user(claims: dict) -> UserRecord:
 def account_sidebar(user: UserRecord) -> None:
     """The sidebar's account box: who is logged in, and the Log out button."""
     with st.sidebar:
-        st.markdown(f"**{user.display_name or user.username}**")
-        st.caption(f"@{user.username}" + (" · admin" if user.is_admin else ""))
+        st.markdown(f"**{md_text(user.display_name or user.username)}**")
+        st.caption(md_text(f"@{user.username}") + (" · admin" if user.is_admin else ""))
         if st.button("Log out", key="pa-logout"):
             state.set_current_user(None)
             st.logout()
