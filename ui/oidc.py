@@ -76,7 +76,8 @@ def account_sidebar(user: UserRecord) -> None:
     """The sidebar's account box: who is logged in, and the Log out button."""
     with st.sidebar:
         st.markdown(f"**{md_text(user.display_name or user.username)}**")
-        st.caption(md_text(f"@{user.username}") + (" · admin" if user.is_admin else ""))
+        handle = user.username.replace("`", "'")  # a code span: e-mail names are no links
+        st.caption(f"`@{handle}`" + (" · admin" if user.is_admin else ""))
         if st.button("Log out", key="pa-logout"):
             state.set_current_user(None)
             st.logout()

@@ -10,10 +10,19 @@ import time
 import urllib.request
 
 import pytest
-from browser_helpers import CHAT_INPUT, StreamlitServer, app_env, screenshot, send, wait_idle
+from browser_helpers import (
+    CHAT_INPUT,
+    StreamlitServer,
+    app_env,
+    login,
+    screenshot,
+    send,
+    wait_idle,
+)
 from playwright.sync_api import expect
 
 import pa_core
+from pa_core import auth
 from pa_core.db import create_db_engine
 from support.pg_cluster import free_port
 
@@ -133,7 +142,8 @@ def test_sso_login_creates_the_user_with_the_admin_role_and_logout_ends_it(brows
     _log_in(page, server.url, "u-1001")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Dana Admin")).to_be_visible()
-    expect(sidebar.get_by_text("@dana · admin")).to_be_visible()
+    expect(sidebar.get_by_text("@dana")).to_be_visible()
+    expect(sidebar.get_by_text("· admin")).to_be_visible()
     send(page, "What is 6 * 7?", "42")
     screenshot(page, "oidc-02-chat-as-admin")
 
@@ -164,10 +174,25 @@ def test_a_user_outside_the_admin_group_is_a_plain_user(browser, oidc_app):
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Erik User")).to_be_visible()
     expect(sidebar.get_by_text("@erik@example.com", exact=True)).to_be_visible()
+    expect(sidebar.get_by_role("link", name="erik@example.com")).to_have_count(0)
+    expect(sidebar.get_by_text("admin")).to_have_count(0)
     send(page, "hello from erik", "hello")
     screenshot(page, "oidc-04-chat-as-user")
     user = _user_row(url, "erik@example.com")
     assert user.role == "user"
     page.reload()  # the HttpOnly cookie keeps the login across a reload
     expect(sidebar.get_by_text("Erik User")).to_be_visible()
+    context.close()
+
+
+def test_the_yaml_login_cookie_is_set_by_script_and_strict(browser, pg_app):
+    """For comparison (docs/SECURITY.md): the YAML login's cookie, written by the page's JS."""
+    server, _url = pg_app
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, server.url, "bob")
+    expect(page.get_by_test_id("stSidebar").get_by_text("Bob User")).to_be_visible()
+    cookie = next(c for c in context.cookies() if c["name"] == auth.COOKIE_NAME)
+    assert cookie["httpOnly"] is False and cookie["sameSite"] == "Strict"
+    assert auth.COOKIE_NAME in page.evaluate("document.cookie")  # script can read it
     context.close()
