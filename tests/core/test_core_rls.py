@@ -6,8 +6,10 @@ what pa_core.app_role lists; the service runs through that role's own connection
 
 from __future__ import annotations
 
+import ast
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -202,3 +204,26 @@ def test_the_whole_service_works_through_the_app_role(app_db, app_svc):
     assert app_svc.count_messages(alice) == 3
     restored = app_svc.restore_session(s.session_id, user=alice)
     assert restored.session_id == s.session_id
+
+
+def test_every_transaction_names_whom_it_acts_for():
+    """Each `self.transaction(...)` in pa_core passes user_id= or everyone=True: a transaction
+    without a scope sees no row of a protected table under the app role (only the health
+    check's `SELECT 1` needs none)."""
+    root = Path(pa_core.__file__).parent
+    unscoped = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)):
+                continue
+            for call in ast.walk(node):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "transaction"
+                    and not {k.arg for k in call.keywords} & {"user_id", "everyone"}
+                    and node.name != "ping"
+                ):
+                    unscoped.append(f"{path.relative_to(root)}:{call.lineno} {node.name}()")
+    assert unscoped == []
