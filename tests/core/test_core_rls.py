@@ -227,3 +227,53 @@ def test_every_transaction_names_whom_it_acts_for():
                 ):
                     unscoped.append(f"{path.relative_to(root)}:{call.lineno} {node.name}()")
     assert unscoped == []
+
+
+FTS_FUNCTIONS = (
+    "pg_catalog.to_tsvector(regconfig, text)",
+    "pg_catalog.ts_match_vq(tsvector, tsquery)",
+)
+
+
+def _search_plan(app_svc, admin_url, uid) -> str:
+    """EXPLAIN of the full-text step of search, as the app role in uid's scope."""
+    from pa_core.service.search import _PG_SEARCH_ALL
+
+    params = {"uid": uid, "q": "needle", "lim": 20}
+    with app_svc.transaction(user_id=uid) as conn:
+        rows = conn.execute(text("EXPLAIN " + _PG_SEARCH_ALL.text), params).scalars()
+        return "\n".join(rows)
+
+
+def test_search_through_the_app_role_and_when_its_index_is_used(app_db, app_svc):
+    admin_url, _app_url = app_db
+    alice, bob = _two_users(app_svc)
+    sessions = {u.id: app_svc.create_session(user=u).session_id for u in (alice, bob)}
+    for user in (alice, bob):
+        app_svc.add_message(sessions[user.id], user=user, content=f"a needle for {user.username}")
+    admin = create_db_engine(admin_url)
+    try:
+        with admin.begin() as conn:  # enough rows that the planner prefers the GIN index
+            conn.execute(
+                text(
+                    "INSERT INTO conversation_messages (session_id, user_id, role, content, "
+                    "has_error, created_at) SELECT :sid, :uid, 'user', 'hay ' || md5(g::text), "
+                    "false, now() - g * interval '1 second' FROM generate_series(1, 20000) g"
+                ),
+                [{"sid": sessions[u.id], "uid": u.id} for u in (alice, bob)],
+            )
+            conn.execute(text("ANALYZE conversation_messages"))
+        hits = app_svc.search_messages(alice, "needle")
+        assert [h.session_id for h in hits] == [sessions[alice.id]]
+        # Row security evaluates its policy before any function not marked LEAKPROOF, so the
+        # GIN index cannot serve the match: the user's own rows are matched one by one.
+        assert "ix_messages_content_fts" not in _search_plan(app_svc, admin_url, alice.id)
+        with admin.begin() as conn:  # the optional step docs/SECURITY.md describes (superuser)
+            for function in FTS_FUNCTIONS:
+                conn.execute(text(f"ALTER FUNCTION {function} LEAKPROOF"))
+        assert "ix_messages_content_fts" in _search_plan(app_svc, admin_url, alice.id)
+        assert [h.session_id for h in app_svc.search_messages(alice, "needle")] == [
+            sessions[alice.id]
+        ]
+    finally:
+        admin.dispose()
