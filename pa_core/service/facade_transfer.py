@@ -122,13 +122,18 @@ class TransferMixin:
         return ImportReport(imported, skipped, count, warnings)
 
     def _import_one(self, item: PreparedSession, uid: int, username: str) -> int | None:
-        """Insert one conversation in one transaction; None when the user already has it."""
+        """Insert one conversation in one transaction; None when the user already has it.
+
+        The id is chosen on the everyone path: row-level security hides another user's session
+        in this user's scope, but its id is taken all the same (docs/SECURITY.md).
+        """
         for attempt in range(2):
+            with self.transaction(everyone=True) as conn:
+                sid = imports.target_session_id(conn, item, user_id=uid, username=username)
+            if sid is None:
+                return None
             try:
                 with self.transaction(write=True, user_id=uid) as conn:
-                    sid = imports.target_session_id(conn, item, user_id=uid, username=username)
-                    if sid is None:
-                        return None
                     return imports.insert_session(conn, item, sid=sid, user_id=uid)
             except IntegrityError:
                 # a concurrent import stored the same session first: look again, once

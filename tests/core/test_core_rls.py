@@ -277,3 +277,24 @@ def test_search_through_the_app_role_and_when_its_index_is_used(app_db, app_svc)
         ]
     finally:
         admin.dispose()
+
+
+def test_ids_taken_by_hidden_rows_of_another_user_through_the_app_role(app_svc):
+    """Another user's session id is invisible in the user's scope, yet still taken (unique
+    constraints see every row): import picks another id, restore says SessionNotFound."""
+    from pa_core.errors import SessionNotFound
+    from support.chatgpt_export import fixture_bytes
+
+    alice, bob = _two_users(app_svc)
+    assert app_svc.import_conversations(alice, fixture_bytes()).sessions_imported == 2
+    report = app_svc.import_conversations(bob, fixture_bytes())
+    assert report.sessions_imported == 2  # bob's own copies under other ids
+    again = app_svc.import_conversations(bob, fixture_bytes())
+    assert (again.sessions_imported, again.sessions_skipped) == (0, 3)  # found as his own
+    alice_ids = {s.session_id for s in app_svc.get_user_sessions(alice)}
+    bob_ids = {s.session_id for s in app_svc.get_user_sessions(bob)}
+    assert len(alice_ids) == len(bob_ids) == 3 and not alice_ids & bob_ids
+    taken = next(iter(alice_ids))
+    with pytest.raises(SessionNotFound):
+        app_svc.restore_session(taken, user=bob)
+    assert app_svc.restore_session(taken, user=alice).session_id == taken
