@@ -32,7 +32,7 @@ def run_app(pages: list[st.Page]) -> None:
 
 def logged_in_user(pages: list[st.Page]) -> UserRecord | None:
     """The user of the ID token Streamlit holds, or None after drawing the login button."""
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in"):  # (absent, not False, where no login ran)
         state.set_current_user(None)
         st.navigation(pages, position="hidden")  # a refresh keeps its path and query params
         _login_button()
