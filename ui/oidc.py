@@ -46,7 +46,15 @@ def _login_button() -> None:
     st.title("Personal Assistant")
     st.caption("Sign in with your organisation's account.")
     if st.button(f"Log in with {settings.oidc_label}", key="pa-oidc-login", type="primary"):
-        st.login()
+        try:
+            st.login()
+        except st.errors.StreamlitAuthError as exc:  # no [auth] in secrets.toml, or no Authlib
+            logger.error("Single sign-on is not set up: %s", exc)
+            st.error(
+                "Single sign-on is not set up on this server: the administrator needs to add "
+                "the provider to `.streamlit/secrets.toml` (`[auth]`, docs/SECURITY.md).",
+                icon=":material/error:",
+            )
 
 
 def _synced_user(claims: dict) -> UserRecord:
