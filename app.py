@@ -23,6 +23,9 @@ def main() -> None:
     """One script run: configuration, login, then the requested page."""
     st.set_page_config(page_title="Personal Assistant", page_icon="💬", layout="wide")
     ui.remember_requested_query()
+    if ui.settings().auth_mode == "oidc":  # single sign-on through st.login (ui/oidc.py)
+        oidc.run_app(ui.app_pages())
+        return
     ctx = login.open_login_context()
     if not ctx.has_users:
         ui.run_page(st.navigation(ui.setup_pages(), position="hidden"))
@@ -40,7 +43,7 @@ def main() -> None:
 if __name__ == "__main__":  # a script run of a browser session
     # Imported here, not above: the server imports this module once before its runtime exists,
     # and streamlit-authenticator's cookie component must be declared inside the runtime.
-    from ui import login
+    from ui import login, oidc
 
     main()
 else:  # imported once by `streamlit run app.py`, which serves this st.App (its startup hook)

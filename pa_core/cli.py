@@ -142,6 +142,12 @@ def _login_user(
     args: argparse.Namespace, settings: Settings
 ) -> tuple[ConversationService, UserRecord]:
     """The service and the user row of a login of the auth config (any case of its name)."""
+    if settings.auth_mode == "oidc":  # single sign-on users exist once they logged in
+        svc = _service(settings)
+        user = svc.get_user(args.username.casefold())
+        if user is None:
+            raise PAError(f"no user {args.username!r} yet: they log in once by single sign-on")
+        return svc, user
     path = _auth_path(args, settings)
     config = auth.load_auth_config(path)
     name = auth.find_username(config, args.username)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,12 @@ class Settings(BaseSettings):
     # The app's login throttle takes the client address from X-Forwarded-For (last entry) only
     # when this is set: behind a proxy you run that appends it (docs/APP.md).
     trust_forwarded_for: bool = Field(default=False, validation_alias="PA_TRUST_FORWARDED_FOR")
+    # How the UI logs people in: `yaml` (the credentials file) or `oidc` (st.login; SECURITY.md).
+    auth_mode: Literal["yaml", "oidc"] = Field(default="yaml", validation_alias="PA_AUTH_MODE")
+    # Members of this group (in the ID token's group claim) get the admin role on each login.
+    oidc_admin_group: str | None = Field(default=None, validation_alias="PA_OIDC_ADMIN_GROUP")
+    oidc_group_claim: str = Field(default="groups", validation_alias="PA_OIDC_GROUP_CLAIM")
+    oidc_label: str = Field(default="single sign-on", validation_alias="PA_OIDC_LABEL")
 
     @property
     def resolved_database_url(self) -> str:

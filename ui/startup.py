@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 
 def announce_first_run() -> str | None:
     """On an install without users: print (and store, mode 0600) the first-run setup code."""
+    if state.settings().auth_mode == "oidc":
+        return None  # single sign-on creates users on their first login: no first-run page
     try:
         return auth.announce_setup_code(state.settings().auth_config)
     except (PAError, OSError):

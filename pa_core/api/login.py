@@ -56,9 +56,12 @@ class BasicAuthenticator:
         *,
         ttl_s: float = CACHE_TTL_S,
         max_entries: int = CACHE_MAX_ENTRIES,
+        oidc: bool = False,
     ):
-        """Authenticate against the streamlit-authenticator YAML at `config_path`."""
+        """Authenticate against the streamlit-authenticator YAML at `config_path`; with
+        `oidc` (PA_AUTH_MODE=oidc) only API tokens count, for users single sign-on created."""
         self.config_path = Path(config_path)
+        self.oidc = oidc
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._secret = secrets.token_bytes(32)  # cache keys are useless outside this process
@@ -103,6 +106,8 @@ class BasicAuthenticator:
 
         TooManyFailedLogins while the account or the client `address` is paused.
         """
+        if self.oidc:
+            return None  # single sign-on: passwords belong to the identity provider
         config = auth.load_auth_config(self.config_path)  # AuthConfigError when malformed
         name = auth.find_username(config, username)
         key = self._key(username, password)
@@ -126,8 +131,8 @@ class BasicAuthenticator:
     def authenticate_token(self, token: str, service: ConversationService) -> UserRecord | None:
         """The owner of an active API token who is still a login of the auth YAML, else None."""
         user = service.user_for_token(token)
-        if user is None:
-            return None
+        if user is None or self.oidc:
+            return user  # single sign-on users are not in the YAML: the token alone counts
         config = auth.load_auth_config(self.config_path)
         name = auth.find_username(config, user.username)
         if name is None:

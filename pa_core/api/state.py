@@ -28,7 +28,9 @@ class ApiState:
         self._service = service
         self._lock = threading.Lock()
         self.settings = settings
-        self.authenticator = BasicAuthenticator(auth_config or settings.auth_config)
+        self.authenticator = BasicAuthenticator(
+            auth_config or settings.auth_config, oidc=settings.auth_mode == "oidc"
+        )
         self.export_slots = StreamSlots(settings.export_streams_per_user)
 
     def service(self) -> ConversationService:

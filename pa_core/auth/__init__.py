@@ -27,6 +27,7 @@ from pa_core.auth.credentials import (
     user_profile,
     verify_password,
 )
+from pa_core.auth.oidc import MissingClaims, oidc_profile, oidc_username, sync_oidc_user
 from pa_core.auth.setup_code import (
     SETUP_CODE_FILE,
     announce_setup_code,
@@ -49,6 +50,7 @@ __all__ = [
     "SETUP_CODE_FILE",
     "AuthConfigError",
     "LoginThrottle",
+    "MissingClaims",
     "TooManyFailedLogins",
     "UnknownUser",
     "add_user",
@@ -63,12 +65,15 @@ __all__ = [
     "last_logout",
     "load_auth_config",
     "logouts_path",
+    "oidc_profile",
+    "oidc_username",
     "print_setup_code",
     "record_logout",
     "remove_setup_code",
     "resolve_cookie_key",
     "save_auth_config",
     "setup_code_path",
+    "sync_oidc_user",
     "sync_user",
     "user_entry",
     "user_from_token",

@@ -33,6 +33,7 @@ from pa_core.service.facade_backup import BackupMixin
 from pa_core.service.facade_marks import MarksMixin
 from pa_core.service.facade_recovery import RecoveryMethods
 from pa_core.service.facade_transfer import TransferMixin
+from pa_core.service.row_scope import set_scope
 from pa_core.validation import (
     canonical_session_id,
     canonical_session_ids,
@@ -73,11 +74,12 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         """The one place a transaction opens: one per user action; SQLite writes lock up front.
 
         `user_id` names the user the transaction acts for; `everyone=True` marks the explicit
-        all-users paths (administration, cleanup, metrics for everyone, backup, token lookup).
+        all-users paths (administration, cleanup, ...): PostgreSQL's row-level security scope.
         """
         engine = self._write_engine if write else self.engine
         try:
             with engine.begin() as conn:
+                set_scope(conn, sqlite=self._sqlite, user_id=user_id, everyone=everyone)
                 yield conn
         except (DBAPIError, PoolTimeoutError) as exc:
             if isinstance(exc, IntegrityError):
@@ -106,7 +108,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         username = check_username(username)
         changes = users.profile_changes(display_name=display_name, email=email, role=role)
         for _attempt in range(2):  # a second try when another process created the row first
-            with self.transaction(write=True) as conn:
+            with self.transaction(write=True, everyone=True) as conn:
                 user = users.find_user(conn, username)
                 if user is not None:
                     return users.update_user(conn, user, changes)
@@ -117,12 +119,12 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
 
     def get_user(self, username: str) -> UserRecord | None:
         """The user row for `username`, or None."""
-        with self.transaction() as conn:
+        with self.transaction(everyone=True) as conn:
             return users.find_user(conn, username)
 
     def list_users(self) -> list[UserRecord]:
         """Every user, by username."""
-        with self.transaction() as conn:
+        with self.transaction(everyone=True) as conn:
             return users.list_users(conn)
 
     # -- sessions -------------------------------------------------------------------------------
@@ -134,7 +136,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         title = check_title(title)
         context_data = check_json("context_data", context_data)
         uid = user_id_of(user)
-        with self.transaction(write=True) as conn:
+        with self.transaction(write=True, user_id=uid) as conn:
             return sessions.insert_session(
                 conn, user_id=uid, title=title, context_data=context_data
             )
@@ -147,7 +149,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         if sid is None:
             return None
         uid = user_id_of(user)
-        with self.transaction() as conn:
+        with self.transaction(user_id=uid) as conn:
             record = sessions.find_session(conn, sid, user_id=uid)
             if record is None or not include_messages:
                 return record
@@ -176,7 +178,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         """
         limit = check_limit(limit, maximum=500)
         uid = user_id_of(user)
-        with self.transaction() as conn:
+        with self.transaction(user_id=uid) as conn:
             return sessions.list_sessions(
                 conn,
                 user_id=uid,
@@ -200,7 +202,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         title = check_title(title[:255], allow_none=False)
         sid = session_id_or_raise(session_id)
         uid = user_id_of(user)
-        with self.transaction(write=True) as conn:
+        with self.transaction(write=True, user_id=uid) as conn:
             return sessions.set_title_if_untitled(conn, sid, user_id=uid, title=title)
 
     def set_session_active(
@@ -213,7 +215,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         """Set `values` on the user's session; SessionNotFound when it is not theirs."""
         sid = session_id_or_raise(session_id)
         uid = user_id_of(user)
-        with self.transaction(write=True) as conn:
+        with self.transaction(write=True, user_id=uid) as conn:
             record = sessions.update_session(conn, sid, user_id=uid, values=values)
         if record is None:
             raise SessionNotFound(sid)
@@ -223,7 +225,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         """Delete the user's session and all its messages, for real."""
         sid = session_id_or_raise(session_id)
         uid = user_id_of(user)
-        with self.transaction(write=True) as conn:
+        with self.transaction(write=True, user_id=uid) as conn:
             if not sessions.delete_session(conn, sid, user_id=uid):
                 raise SessionNotFound(sid)
 
@@ -260,10 +262,10 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
             client_id=client_id,
         )
         try:
-            with self.transaction(write=True) as conn:
+            with self.transaction(write=True, user_id=params["user_id"]) as conn:
                 record = messages.store_message(conn, params, sqlite=self._sqlite)
         except messages.RacedDuplicate:  # rolled back: the other writer's message is the one
-            with self.transaction() as conn:
+            with self.transaction(user_id=params["user_id"]) as conn:
                 record = messages.find_by_client_id(conn, params)
         if record is None:
             raise SessionNotFound(params["session_id"])
@@ -284,7 +286,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         if before_id is not None:
             before_id = check_optional_int("before_id", before_id)
         uid = user_id_of(user)
-        with self.transaction() as conn:
+        with self.transaction(user_id=uid) as conn:
             records = messages.read_messages(
                 conn, sid, user_id=uid, limit=limit, before_id=before_id
             )
@@ -300,7 +302,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         if not isinstance(query, str) or not query.strip():
             return []
         uid = user_id_of(user)
-        with self.transaction() as conn:
+        with self.transaction(user_id=uid) as conn:
             return search.search_messages(
                 conn, user_id=uid, query=query, limit=limit, sqlite=self._sqlite
             )
@@ -318,14 +320,14 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         yield export.csv_header()
         if sids is not None and not sids:
             return
-        with self.transaction() as conn:
+        with self.transaction(user_id=uid) as conn:
             yield from export.iter_csv_rows(conn, user_id=uid, session_ids=sids, progress=progress)
 
     def count_messages(self, user: UserRecord, session_ids: list[str] | None = None) -> int:
         """How many messages an export of these sessions (all when None) would contain."""
         uid = user_id_of(user)
         sids = canonical_session_ids(session_ids)
-        with self.transaction() as conn:
+        with self.transaction(user_id=uid) as conn:
             return messages.count_messages(conn, user_id=uid, session_ids=sids)
 
     def cleanup_old_sessions(
@@ -338,11 +340,11 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         """Remove every user's sessions idle longer than `older_than_days`; returns how many."""
         cutoff = utcnow() - timedelta(days=check_days("older_than_days", older_than_days))
         if dry_run:
-            with self.transaction() as conn:
+            with self.transaction(everyone=True) as conn:
                 return sessions.count_idle_sessions(conn, cutoff=cutoff)
         removed = 0
         while True:  # batches, so a large cleanup never holds one huge transaction
-            with self.transaction(write=True) as conn:
+            with self.transaction(write=True, everyone=True) as conn:
                 batch = sessions.delete_idle_batch(conn, cutoff=cutoff)
             if not batch:
                 return removed
@@ -358,7 +360,7 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
     ) -> SessionMetrics:
         """Analytics over messages created in [since, until); `user=None` means everyone."""
         uid = None if user is None else user_id_of(user)
-        with self.transaction() as conn:
+        with self.transaction(user_id=uid, everyone=uid is None) as conn:
             return analytics.session_metrics(
                 conn, user_id=uid, since=since, until=until, sqlite=self._sqlite
             )
@@ -369,22 +371,21 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         self, user: UserRecord, *, name: str = "api", expires_in_days: int | None = None
     ) -> tuple[str, ApiTokenRecord]:
         """A new API token for `user`: (the token, shown only now; its stored record)."""
-        token, values = tokens.new_token(
-            user_id=user_id_of(user), name=name, expires_in_days=expires_in_days
-        )
-        with self.transaction(write=True) as conn:
+        uid = user_id_of(user)
+        token, values = tokens.new_token(user_id=uid, name=name, expires_in_days=expires_in_days)
+        with self.transaction(write=True, user_id=uid) as conn:
             return token, tokens.insert_token(conn, values)
 
     def list_tokens(self, user: UserRecord) -> list[ApiTokenRecord]:
         """The user's API tokens, newest first (revoked and expired ones included)."""
         uid = user_id_of(user)
-        with self.transaction() as conn:
+        with self.transaction(user_id=uid) as conn:
             return tokens.list_tokens(conn, user_id=uid)
 
     def revoke_token(self, user: UserRecord, token_id: int) -> bool:
         """Revoke one of the user's API tokens; False when it is not theirs or already revoked."""
         uid = user_id_of(user)
-        with self.transaction(write=True) as conn:
+        with self.transaction(write=True, user_id=uid) as conn:
             return tokens.revoke_token(conn, user_id=uid, token_id=token_id)
 
     def user_for_token(self, token: str) -> UserRecord | None:
@@ -392,11 +393,11 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         if not tokens.looks_like_token(token):
             return None
         now = utcnow()
-        with self.transaction() as conn:
+        with self.transaction(everyone=True) as conn:  # the token names its owner
             row = tokens.find_unrevoked(conn, token)
         if row is None or tokens.is_expired(row, now=now):
             return None
         if tokens.needs_touch(row, now=now):
-            with self.transaction(write=True) as conn:
+            with self.transaction(write=True, everyone=True) as conn:
                 tokens.touch(conn, row.id, now=now)
         return tokens.owner_of(row)

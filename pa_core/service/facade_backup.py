@@ -27,7 +27,7 @@ class BackupMixin:
             for batch in self._session_batches(user.id, None):
                 yield from export_json.session_chunks(
                     batch,
-                    self._session_messages(),
+                    self._session_messages(user.id),
                     first_lead='{"session": ',
                     lead='{"session": ',
                     tail="}\n",
@@ -74,7 +74,7 @@ class BackupMixin:
 
     def _restore_user(self, values: dict[str, Any]) -> UserRecord:
         """The user row named in a backup, created with its original fields when missing."""
-        with self.transaction(write=True) as conn:
+        with self.transaction(write=True, everyone=True) as conn:
             user = users.find_user(conn, values["username"])
             if user is None:
                 changes = {k: v for k, v in values.items() if k != "username"}

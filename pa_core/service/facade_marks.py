@@ -33,7 +33,7 @@ class MarksMixin:
             raise SessionNotFound(str(message_id)[:64])
         if not 1 <= message_id <= MAX_DB_ID:
             raise SessionNotFound(str(message_id)[:64])
-        with self.transaction(write=True) as conn:
+        with self.transaction(write=True, user_id=uid) as conn:
             record = feedback.set_feedback(
                 conn, message_id, user_id=uid, rating=rating, comment=comment
             )
@@ -44,7 +44,7 @@ class MarksMixin:
     def count_pinned_idle(self, older_than_days: int) -> int:
         """How many pinned sessions are idle over `older_than_days` (retention keeps them)."""
         cutoff = utcnow() - timedelta(days=check_days("older_than_days", older_than_days))
-        with self.transaction() as conn:
+        with self.transaction(everyone=True) as conn:
             return sessions.count_idle_sessions(conn, cutoff=cutoff, pinned=True)
 
     def set_session_pinned(

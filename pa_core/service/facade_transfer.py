@@ -32,7 +32,7 @@ class TransferMixin:
         lead = ""
         for batch in self._session_batches(uid, sids):
             yield from export_json.session_chunks(
-                batch, self._session_messages(), first_lead=lead, lead=",\n", tail=""
+                batch, self._session_messages(uid), first_lead=lead, lead=",\n", tail=""
             )
             lead = ",\n"
         yield export_json.DOCUMENT_TAIL
@@ -43,7 +43,7 @@ class TransferMixin:
             return
         after = 0
         while True:
-            with self.transaction() as conn:
+            with self.transaction(user_id=uid) as conn:
                 batch = export_json.session_batch(
                     conn, user_id=uid, session_ids=sids, after_id=after
                 )
@@ -52,13 +52,13 @@ class TransferMixin:
             yield batch
             after = batch[-1][0]
 
-    def _session_messages(self) -> Callable[[Any], Iterator[Any]]:
+    def _session_messages(self, uid: int) -> Callable[[Any], Iterator[Any]]:
         """`messages_of(session row)`: its messages in order, read in keyset batches."""
 
         def messages_of(session: Any) -> Iterator[Any]:
             after = 0
             while True:
-                with self.transaction() as conn:
+                with self.transaction(user_id=uid) as conn:
                     rows = export_json.message_batch(
                         conn, session_id=session.session_id, after=after
                     )
@@ -73,7 +73,7 @@ class TransferMixin:
         """One of the user's conversations as Markdown; SessionNotFound when it is not theirs."""
         sid = session_id_or_raise(session_id)
         uid = user_id_of(user)
-        with self.transaction() as conn:
+        with self.transaction(user_id=uid) as conn:
             record = sessions.find_session(conn, sid, user_id=uid)
             if record is None:
                 raise SessionNotFound(sid)
@@ -122,13 +122,18 @@ class TransferMixin:
         return ImportReport(imported, skipped, count, warnings)
 
     def _import_one(self, item: PreparedSession, uid: int, username: str) -> int | None:
-        """Insert one conversation in one transaction; None when the user already has it."""
+        """Insert one conversation in one transaction; None when the user already has it.
+
+        The id is chosen on the everyone path: row-level security hides another user's session
+        in this user's scope, but its id is taken all the same (docs/SECURITY.md).
+        """
         for attempt in range(2):
+            with self.transaction(everyone=True) as conn:
+                sid = imports.target_session_id(conn, item, user_id=uid, username=username)
+            if sid is None:
+                return None
             try:
-                with self.transaction(write=True) as conn:
-                    sid = imports.target_session_id(conn, item, user_id=uid, username=username)
-                    if sid is None:
-                        return None
+                with self.transaction(write=True, user_id=uid) as conn:
                     return imports.insert_session(conn, item, sid=sid, user_id=uid)
             except IntegrityError:
                 # a concurrent import stored the same session first: look again, once

@@ -25,7 +25,7 @@ def test_session_list_statement_count_is_fixed(svc, engine, alice, bob):
         svc.get_user_sessions(bob, limit=50, before=page[-1])
     assert len(page) == 50 and all(s.message_count == 2 for s in page)
     assert len(large) == 2 * len(small)
-    assert len(small) <= 2  # (BEGIN on SQLite) + one SELECT
+    assert len(small) <= 2  # BEGIN on SQLite, the row-security scope on PostgreSQL; one SELECT
 
 
 def test_message_page_statement_count_is_fixed(svc, engine, alice):
@@ -43,5 +43,8 @@ def test_add_message_is_one_round_trip_on_postgres(svc, engine, alice):
     s = svc.create_session(user=alice)
     with count_statements(engine) as seen:
         svc.add_message(s.session_id, user=alice, content="hello")
-    expected = 3 if engine.dialect.name == "sqlite" else 1  # BEGIN IMMEDIATE, UPDATE, INSERT
+    # SQLite: BEGIN IMMEDIATE, UPDATE, INSERT; PostgreSQL: the row-security scope, then the CTE
+    expected = 3 if engine.dialect.name == "sqlite" else 2
     assert len(seen) == expected
+    if engine.dialect.name == "postgresql":
+        assert "set_config('pa.user_id'" in seen[0]

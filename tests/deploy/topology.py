@@ -134,12 +134,14 @@ class Topology:
 
     # --- PgBouncer ---------------------------------------------------------------------------
 
-    def start_pgbouncer(self, timeout: float = 20) -> int:
-        """PgBouncer (transaction mode, deploy/pgbouncer template) in front of the server."""
+    def start_pgbouncer(self, timeout: float = 20, users: tuple[str, ...] = ()) -> int:
+        """PgBouncer (transaction mode, deploy/pgbouncer template) in front of the server;
+        `users` are more roles it lets through (trust), e.g. a non-superuser app role."""
         server = make_url(self.admin_url)
         pgb = self.dir / "pgbouncer"
         pgb.mkdir()
-        (pgb / "userlist.txt").write_text(f'"{server.username}" ""\n')
+        names = (server.username, *users)
+        (pgb / "userlist.txt").write_text("".join(f'"{name}" ""\n' for name in names))
         port = free_port()
         ini = pgb / "pgbouncer.ini"
         self._render(
