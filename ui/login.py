@@ -163,12 +163,14 @@ def log_out(ctx: LoginContext) -> None:
     """Log out, then delete the login cookie in the browser before showing the login form.
 
     The logout time is recorded too, so a cookie the browser kept anyway no longer logs in.
+    The URL's query (the open chat) is cleared: the next user starts on a fresh chat.
     """
     # If nothing can be written beside the config, the cookie deletion below still logs out.
     with contextlib.suppress(OSError):
         auth.record_logout(ctx.config_path, st.session_state["username"])
     _authenticator(ctx).logout(location="unrendered")
     state.set_current_user(None)
+    st.query_params.clear()
     _start_cookie_write("delete")
 
 

@@ -6,13 +6,19 @@ import streamlit as st
 
 CSS = """
 <style>
-/* Sidebar chat rows: one line, title left-aligned, compact. */
-[class*="st-key-pa-side-row-"] { gap: 0 !important; }
-[class*="st-key-pa-side-row-"] button { min-height: 2rem; padding-top: 0; padding-bottom: 0; }
-[class*="st-key-pa-side-open-"] button { justify-content: flex-start; text-align: left; }
-[class*="st-key-pa-side-open-"] button p { overflow: hidden; text-overflow: ellipsis;
-  white-space: nowrap; }
-[data-testid="stSidebar"] [data-testid="stCaptionContainer"] { margin-top: 0.5rem; }
+/* Sidebar chat rows: one line (title cut with an ellipsis, then the menu), left-aligned. */
+[class*="st-key-pa-side-row-"] { flex-wrap: nowrap !important; gap: 0 !important; }
+[class*="st-key-pa-side-open-"] { flex: 1 1 0% !important; min-width: 0 !important; }
+[class*="st-key-pa-side-row-"] button { min-height: 2rem; padding: 0 0.5rem; }
+[class*="st-key-pa-side-open-"] button { width: 100%; justify-content: flex-start; }
+[class*="st-key-pa-side-open-"] button > div { justify-content: flex-start; min-width: 0; }
+[class*="st-key-pa-side-open-"] button p { text-align: left; overflow: hidden;
+  text-overflow: ellipsis; white-space: nowrap; }
+[class*="st-key-pa-side-open-"] button[kind="tertiary"]:hover {
+  background: rgba(128, 128, 128, 0.12); }
+[class*="st-key-pa-side-menu-"] [data-testid="stPopoverButton"] div[aria-hidden="true"] {
+  display: none; }
+[data-testid="stSidebar"] [class*="st-key-pa-side-"] { margin-bottom: -0.6rem; }
 /* A message bubble never grows wider than the screen: its content may shrink below its
    widest child, code blocks scroll inside the bubble, long words and links wrap. */
 [data-testid="stChatMessage"] { min-width: 0; max-width: 100%; }
