@@ -25,9 +25,7 @@ CSS = """
 [data-testid="stChatMessageContent"] { min-width: 0; max-width: 100%; overflow-wrap: anywhere; }
 [data-testid="stChatMessageContent"] pre { max-width: 100%; overflow-x: auto; }
 @media (max-width: 640px) {
-  /* Phones: code wraps instead of scrolling sideways; cards and page margins are tighter. */
-  [data-testid="stChatMessageContent"] pre,
-  [data-testid="stChatMessageContent"] pre code { white-space: pre-wrap; word-break: break-word; }
+  /* Phones: tighter cards and page margins. */
   .block-container, [data-testid="stMainBlockContainer"] { padding-left: 0.75rem;
     padding-right: 0.75rem; padding-top: 2.5rem; }
   [data-testid="stVerticalBlockBorderWrapper"] { padding: 0.5rem !important; }
