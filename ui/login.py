@@ -225,9 +225,11 @@ def _login_form(ctx: LoginContext) -> None:
     if not reported and time.monotonic() - started < COOKIE_WAIT_S:
         # The cookie component reruns the script when it first reports; a form submitted
         # before that would be lost, so draw the form only after it (or after a short wait).
+        # This run ends normally (so the page it replaces, e.g. the setup form, is cleared
+        # instead of staying faded) and a fragment ends the wait.
         st.caption("Checking your sign-in…")
-        time.sleep(COOKIE_POLL_S)
-        st.rerun()
+        _rerun_after_cookie_wait(started)
+        return
     if flash := st.session_state.pop(state.FLASH_KEY, None):
         st.success(flash)
     # The cookie was checked (and refused) by _login_from_cookie already; this flag makes the
@@ -245,6 +247,14 @@ def _login_form(ctx: LoginContext) -> None:
         st.error(str(exc))
         return
     _after_login_attempt()
+
+
+@st.fragment(run_every=COOKIE_POLL_S)
+def _rerun_after_cookie_wait(started: float) -> None:
+    """Rerun the app once the cookie component has reported or the wait is over."""
+    reported = st.session_state.get(COOKIE_COMPONENT_KEY) is not None
+    if reported or time.monotonic() - started >= COOKIE_WAIT_S:
+        st.rerun(scope="app")
 
 
 def _after_login_attempt() -> None:
