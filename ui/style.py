@@ -25,7 +25,9 @@ CSS = """
 [data-testid="stChatMessageContent"] { min-width: 0; max-width: 100%; overflow-wrap: anywhere; }
 [data-testid="stChatMessageContent"] pre { max-width: 100%; overflow-x: auto; }
 @media (max-width: 640px) {
-  /* Phones: tighter cards and page margins. */
+  /* Phones: code wraps (nothing hides behind a sideways scroll); tighter cards and margins. */
+  [data-testid="stChatMessageContent"] pre code { white-space: pre-wrap !important;
+    overflow-wrap: anywhere; }
   .block-container, [data-testid="stMainBlockContainer"] { padding-left: 0.75rem;
     padding-right: 0.75rem; padding-top: 2.5rem; }
   [data-testid="stVerticalBlockBorderWrapper"] { padding: 0.5rem !important; }
