@@ -25,6 +25,7 @@ FILTER_KEY = "pa-side-filter"
 RENAMING_KEY = "pa_side_renaming"  # session id whose menu shows the rename form
 DELETING_KEY = "pa_side_deleting"  # session id whose menu asks to confirm the delete
 NOTICE_KEY = "pa_side_notice"  # (kind, text) shown once under the filter
+MENU_HEIGHT_PX = 150  # about the height of a row's menu (four buttons)
 
 
 class ChatList(NamedTuple):
@@ -164,10 +165,11 @@ def _row(
             key=f"pa-side-menu-{sid}",
             on_change="rerun",
             type="tertiary",
-            help="Pin, rename, archive or delete",
         ) as menu:
             if menu.open:
                 _menu(svc, user, session, current_sid)
+            else:  # an empty box of the menu's size: the popover opens where the menu fits
+                st.container(height=MENU_HEIGHT_PX, border=False)
 
 
 def _menu(
@@ -197,6 +199,7 @@ def _menu(
         pin_label,
         icon=":material/keep_off:" if session.pinned else ":material/keep:",
         key=f"pa-side-pin-{sid}",
+        type="tertiary",
         on_click=_pin,
         args=(svc, user, sid, not session.pinned),
     )
@@ -204,6 +207,7 @@ def _menu(
         "Rename",
         icon=":material/edit:",
         key=f"pa-side-ren-{sid}",
+        type="tertiary",
         on_click=_ask,
         args=(RENAMING_KEY, sid),
     )
@@ -211,6 +215,7 @@ def _menu(
         "Archive",
         icon=":material/archive:",
         key=f"pa-side-arc-{sid}",
+        type="tertiary",
         on_click=_archive,
         args=(svc, user, sid),
     )
@@ -218,6 +223,7 @@ def _menu(
         "Delete",
         icon=":material/delete:",
         key=f"pa-side-del-{sid}",
+        type="tertiary",
         on_click=_ask,
         args=(DELETING_KEY, sid),
     )

@@ -19,6 +19,8 @@ CSS = """
 [class*="st-key-pa-side-menu-"] [data-testid="stPopoverButton"] div[aria-hidden="true"] {
   display: none; }
 [data-testid="stSidebar"] [class*="st-key-pa-side-"] { margin-bottom: -0.6rem; }
+[data-testid="stPopoverBody"]:has([class*="st-key-pa-side-"]) [data-testid="stVerticalBlock"] {
+  gap: 0.25rem; }
 /* A message bubble never grows wider than the screen: its content may shrink below its
    widest child, code blocks scroll inside the bubble, long words and links wrap. */
 [data-testid="stChatMessage"] { min-width: 0; max-width: 100%; }

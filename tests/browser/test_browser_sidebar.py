@@ -177,7 +177,9 @@ def test_filter_by_title(tokyo_page, seeded):
 def test_pin_moves_a_chat_into_pinned(tokyo_page, pg_app, seeded):
     page = tokyo_page
     sid = seeded["Seed chat 50"]
-    menu(page, sid).get_by_role("button", name="Pin").click()
+    body = menu(page, sid)
+    screenshot(page, "sidebar-07-row-menu")
+    body.get_by_role("button", name="Pin").click()
     pinned = side(page).get_by_text("Pinned", exact=True)
     expect(pinned).to_be_visible()
     wait_idle(page)
