@@ -129,7 +129,8 @@ def _sections(
 
 
 def _heading(text: str) -> None:
-    st.caption(f"**{text}**")
+    with st.container(key=f"pa-side-head-{fmt.slug(text, fallback='group')}"):
+        st.caption(f"**{text}**")
 
 
 def _row(

@@ -19,6 +19,7 @@ CSS = """
 [class*="st-key-pa-side-menu-"] [data-testid="stPopoverButton"] div[aria-hidden="true"] {
   display: none; }
 [data-testid="stSidebar"] [class*="st-key-pa-side-"] { margin-bottom: -0.6rem; }
+[class*="st-key-pa-side-head-"] { margin-top: 0.6rem; }
 [data-testid="stPopoverBody"]:has([class*="st-key-pa-side-"]) [data-testid="stVerticalBlock"] {
   gap: 0.25rem; }
 /* A message bubble never grows wider than the screen: its content may shrink below its
