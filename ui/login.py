@@ -25,6 +25,7 @@ from ui import state
 COOKIE_WAIT_S = 2.0  # longest wait for the cookie component before drawing the login form
 COOKIE_WRITE_WAIT_S = 5.0  # longest wait for the browser to store (or delete) the login cookie
 COOKIE_POLL_S = 0.25
+STALE_SLOTS = 8  # empty elements drawn while waiting, over what the previous page showed
 FIRST_RUN_KEY = "pa_first_run_at"
 COOKIE_COMPONENT_KEY = "init"  # the key streamlit-authenticator's CookieManager uses
 # A pending cookie write: ("set" | "delete", started). The action is also the key under which
@@ -225,11 +226,13 @@ def _login_form(ctx: LoginContext) -> None:
     if not reported and time.monotonic() - started < COOKIE_WAIT_S:
         # The cookie component reruns the script when it first reports; a form submitted
         # before that would be lost, so draw the form only after it (or after a short wait).
-        # This run ends normally (so the page it replaces, e.g. the setup form, is cleared
-        # instead of staying faded) and a fragment ends the wait.
+        # These polling runs end early, so Streamlit would keep the page they replace (e.g.
+        # the setup form just submitted) on screen, faded; empty slots overwrite its elements.
+        for _ in range(STALE_SLOTS):
+            st.empty()
         st.caption("Checking your sign-in…")
-        _rerun_after_cookie_wait(started)
-        return
+        time.sleep(COOKIE_POLL_S)
+        st.rerun()
     if flash := st.session_state.pop(state.FLASH_KEY, None):
         st.success(flash)
     # The cookie was checked (and refused) by _login_from_cookie already; this flag makes the
@@ -247,14 +250,6 @@ def _login_form(ctx: LoginContext) -> None:
         st.error(str(exc))
         return
     _after_login_attempt()
-
-
-@st.fragment(run_every=COOKIE_POLL_S)
-def _rerun_after_cookie_wait(started: float) -> None:
-    """Rerun the app once the cookie component has reported or the wait is over."""
-    reported = st.session_state.get(COOKIE_COMPONENT_KEY) is not None
-    if reported or time.monotonic() - started >= COOKIE_WAIT_S:
-        st.rerun(scope="app")
 
 
 def _after_login_attempt() -> None:
