@@ -43,3 +43,21 @@ def test_chat_list_pages_stop_at_the_service_cap(svc, alice):
     data = sidebar.load_chat_list(svc, alice, pages=10_000)
     assert len(data.recent) == 30 and not data.more
     assert sidebar.MAX_RECENT + 1 <= 500  # one statement's LIMIT stays within the service's cap
+
+
+def test_the_chat_pages_sidebar_lists_only_own_chats_and_a_click_opens_one(app_env):
+    svc, alice, bob = app_env.svc, app_env.alice, app_env.bob
+    mine = svc.create_session(user=alice, title="<b>Trip</b> *plans* ![x](http://e.invalid/p)")
+    svc.add_message(mine.session_id, user=alice, content="hello")
+    theirs = svc.create_session(user=bob, title="Bob's secret")
+    at = app_env.app().run()
+    assert not at.exception
+    keys = [b.key for b in at.sidebar.button if b.key and b.key.startswith("pa-side-open-")]
+    assert keys == [f"pa-side-open-{mine.session_id}"]  # bob's chat and the empty one: no
+    label = at.sidebar.button(key=f"pa-side-open-{mine.session_id}").label
+    assert "\\<b\\>Trip" in label and "\\!\\[x\\]" in label  # shown as text, never as markup
+    assert "secret" not in " ".join(b.label for b in at.sidebar.button)
+    at.sidebar.button(key=f"pa-side-open-{mine.session_id}").click().run()
+    assert not at.exception
+    assert at.query_params.get("session_id") == mine.session_id
+    assert at.query_params.get("session_id") != theirs.session_id
