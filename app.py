@@ -16,12 +16,13 @@ if str(ROOT) not in sys.path:  # `ui` and `pa_core` import from the project root
 import streamlit as st  # noqa: E402
 
 import ui  # noqa: E402
-from ui import startup  # noqa: E402
+from ui import startup, style  # noqa: E402
 
 
 def main() -> None:
     """One script run: configuration, login, then the requested page."""
     st.set_page_config(page_title="Personal Assistant", page_icon="💬", layout="wide")
+    style.inject()
     ui.remember_requested_query()
     if ui.settings().auth_mode == "oidc":  # single sign-on through st.login (ui/oidc.py)
         oidc.run_app(ui.app_pages())

@@ -9,6 +9,7 @@ import ui
 from pa_core import PAError
 from ui import format as fmt
 from ui import import_export as ie
+from ui import sidebar
 
 user = ui.require_login()
 
@@ -82,6 +83,7 @@ except PAError as exc:
     ui.show_error(exc, "The conversation could not be opened")
     st.stop()
 sid = session.session_id
+sidebar.chat_list(svc, user, sid, new_chat=start_new_chat)
 
 st.subheader(fmt.md_text(fmt.session_title(session.title)))
 with st.container(horizontal=True, vertical_alignment="center"):

@@ -1,13 +1,21 @@
-"""Text the pages show: captions, titles, button labels, file names, date ranges, safe markdown."""
+"""Text the pages show: captions, titles, button labels, file names, date ranges, safe markdown.
+
+Times are shown in the browser's time zone (ui.clock); exports and file names stay UTC.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from pa_core import MessageRecord
+from ui.clock import absolute_time as absolute_time
+from ui.clock import browser_zone as browser_zone
+from ui.clock import clock_time as clock_time
+from ui.clock import day_group as day_group
+from ui.clock import relative_time as relative_time
 
 PAGE_SIZE_MESSAGES = 50
 PAGE_SIZE_SESSIONS = 20
@@ -18,8 +26,10 @@ _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _STREAM_TAIL = re.compile(r"\\*!?\Z")  # what a later chunk could turn into an unescaped `![`
 
 
-def message_caption(message: MessageRecord) -> str:
-    """'tools: calculator · 12 ms · 42 tokens · <time>' for an assistant message."""
+def message_caption(
+    message: MessageRecord, *, now: datetime | None = None, tz: tzinfo | None = None
+) -> str:
+    """'tools: calculator · 12 ms · 42 tokens · 17:15' (browser time) for an assistant message."""
     parts: list[str] = []
     if message.tools_used:
         parts.append("tools: " + ", ".join(message.tools_used))
@@ -27,8 +37,13 @@ def message_caption(message: MessageRecord) -> str:
         parts.append(format_duration_ms(message.processing_time_ms))
     if message.token_count:
         parts.append(f"{message.token_count:,} tokens")
-    parts.append(format_timestamp(message.created_at))
+    parts.append(clock_time(message.created_at, now=now, tz=tz))
     return " · ".join(parts)
+
+
+def message_time_help(message: MessageRecord, *, tz: tzinfo | None = None) -> str:
+    """The full time of a message, for a caption's hover text (help=)."""
+    return absolute_time(message.created_at, tz=tz)
 
 
 def format_duration_ms(ms: float | None) -> str:
@@ -38,13 +53,25 @@ def format_duration_ms(ms: float | None) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
-def format_timestamp(value: datetime | None) -> str:
-    """A short UTC timestamp: '2026-11-24 08:15 UTC'."""
+def format_timestamp(value: datetime | None, *, tz: tzinfo | None = None) -> str:
+    """A short timestamp in the browser's zone: '2026-11-24 17:15 JST' ('... 08:15 UTC' in UTC)."""
     if value is None:
         return ""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(tz or browser_zone())
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or 'UTC'}"
+
+
+TITLE_MAX = 255
+
+
+def clip_title(text: str) -> tuple[str, bool]:
+    """A title with whitespace collapsed, cut to 255 characters; True when it was cut."""
+    title = " ".join(text.split())
+    if len(title) <= TITLE_MAX:
+        return title, False
+    return title[: TITLE_MAX - 1].rstrip() + "…", True
 
 
 def session_title(title: str | None) -> str:

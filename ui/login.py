@@ -25,6 +25,7 @@ from ui import state
 COOKIE_WAIT_S = 2.0  # longest wait for the cookie component before drawing the login form
 COOKIE_WRITE_WAIT_S = 5.0  # longest wait for the browser to store (or delete) the login cookie
 COOKIE_POLL_S = 0.25
+STALE_SLOTS = 8  # empty elements drawn while waiting, over what the previous page showed
 FIRST_RUN_KEY = "pa_first_run_at"
 COOKIE_COMPONENT_KEY = "init"  # the key streamlit-authenticator's CookieManager uses
 # A pending cookie write: ("set" | "delete", started). The action is also the key under which
@@ -164,12 +165,14 @@ def log_out(ctx: LoginContext) -> None:
     """Log out, then delete the login cookie in the browser before showing the login form.
 
     The logout time is recorded too, so a cookie the browser kept anyway no longer logs in.
+    The URL's query (the open chat) is cleared: the next user starts on a fresh chat.
     """
     # If nothing can be written beside the config, the cookie deletion below still logs out.
     with contextlib.suppress(OSError):
         auth.record_logout(ctx.config_path, st.session_state["username"])
     _authenticator(ctx).logout(location="unrendered")
     state.set_current_user(None)
+    st.query_params.clear()
     _start_cookie_write("delete")
 
 
@@ -224,6 +227,10 @@ def _login_form(ctx: LoginContext) -> None:
     if not reported and time.monotonic() - started < COOKIE_WAIT_S:
         # The cookie component reruns the script when it first reports; a form submitted
         # before that would be lost, so draw the form only after it (or after a short wait).
+        # These polling runs end early, so Streamlit would keep the page they replace (e.g.
+        # the setup form just submitted) on screen, faded; empty slots overwrite its elements.
+        for _ in range(STALE_SLOTS):
+            st.empty()
         st.caption("Checking your sign-in…")
         time.sleep(COOKIE_POLL_S)
         st.rerun()

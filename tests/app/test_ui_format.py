@@ -40,11 +40,15 @@ def test_message_caption():
     m = _message(
         tools_used=["calculator", "get_datetime"], processing_time_ms=1530, token_count=1234
     )
-    assert fmt.message_caption(m) == (
-        "tools: calculator, get_datetime · 1.5 s · 1,234 tokens · 2026-11-24 08:15 UTC"
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert fmt.message_caption(m, now=now) == (
+        "tools: calculator, get_datetime · 1.5 s · 1,234 tokens · 08:15"
     )
-    assert fmt.message_caption(_message(processing_time_ms=7)) == "7 ms · 2026-11-24 08:15 UTC"
-    assert fmt.message_caption(_message()) == "2026-11-24 08:15 UTC"
+    assert fmt.message_caption(_message(processing_time_ms=7), now=now) == "7 ms · 08:15"
+    # Outside a script run there is no browser zone: UTC. A later day says which day.
+    later = datetime(2026, 12, 20, tzinfo=UTC)
+    assert fmt.message_caption(_message(), now=later) == "24 Nov 08:15"
+    assert fmt.format_timestamp(_message().created_at) == "2026-11-24 08:15 UTC"
 
 
 def test_titles():

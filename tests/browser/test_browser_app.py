@@ -139,7 +139,7 @@ def test_sessions_page_search_open_rename_csv_delete(alice_page, pg_app, state):
     # A second conversation, so "selected" exports and deletes have something to tell apart.
     page.goto(f"{server.url}/?session_id={state['sid']}")
     wait_idle(page)
-    page.get_by_role("button", name="New chat").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="New chat").click()
     page.wait_for_function(
         "old => location.search.includes('session_id=') && !location.search.includes(old)",
         arg=state["sid"],

@@ -29,6 +29,17 @@ def fresh_server(tmp_path_factory):
         server.stop()
 
 
+STALE_WATCH = """() => {
+    window.__paStaleSeen = 0;
+    new MutationObserver(() => {
+        const waiting = document.body.innerText.includes("Checking your sign-in");
+        const stale = [...document.querySelectorAll("[data-stale='true']")]
+            .some(e => e.innerText.includes("Setup code"));
+        if (waiting && stale) window.__paStaleSeen += 1;
+    }).observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+
+
 def test_the_setup_code_is_printed_when_the_server_starts(tmp_path):
     auth_path = tmp_path / "conf" / "auth.yaml"
     env = app_env(f"sqlite:///{tmp_path / 'start.db'}", auth_path)
@@ -76,8 +87,11 @@ def test_first_admin_then_chat(browser, fresh_server):
         expect(page.get_by_text("That setup code is not right.")).to_be_visible()
         assert not auth.has_users(auth_path)
 
+        # Watch for the setup form left faded (stale) under "Checking your sign-in…".
+        page.evaluate(STALE_WATCH)
         fill(code)
         expect(page.get_by_text("Administrator 'owner' created. Log in.")).to_be_visible()
+        assert page.evaluate("window.__paStaleSeen") == 0, "setup form left faded"
         expect(page.get_by_role("textbox", name="Setup code")).to_have_count(0)
         assert auth.has_users(auth_path) and not code_file.exists()
         assert (auth_path.parent / auth.COOKIE_KEY_FILE).exists()
