@@ -79,6 +79,11 @@ class DailyMetrics(NamedTuple):
     messages: int
     errors: int
     processing_time_mean_ms: float | None
+    feedback_up: int = 0
+    feedback_down: int = 0
+    processing_time_p50_ms: float | None = None
+    processing_time_p95_ms: float | None = None
+    tokens: int | None = None  # None: no message of the day had a token count reported
 
 
 class UserMetrics(NamedTuple):
@@ -113,6 +118,9 @@ class SessionMetrics(NamedTuple):
     per_user: list[UserMetrics] | None
     feedback_up: int = 0
     feedback_down: int = 0
+    processing_time_p50_ms: float | None = None
+    token_messages: int = 0  # messages with a token count reported (0: show no token figure)
+    errors_by_kind: dict[str, int] | None = None  # failed replies by kind, most frequent first
 
 
 class ImportReport(NamedTuple):
