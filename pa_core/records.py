@@ -150,3 +150,23 @@ class ApiTokenRecord(NamedTuple):
         return self.revoked_at is None and (
             self.expires_at is None or self.expires_at > datetime.now(UTC)
         )
+
+
+class MatchedMessage(NamedTuple):
+    """One message of a conversation search result; `parts` are (text, is_match) pieces."""
+
+    message_id: int
+    role: str
+    created_at: datetime
+    parts: tuple[tuple[str, bool], ...]
+
+
+class ConversationHits(NamedTuple):
+    """A conversation matching a search: its newest matching messages, newest first."""
+
+    session_id: str
+    session_title: str | None
+    pinned: bool
+    is_active: bool
+    matches: list[MatchedMessage]
+    match_count: int  # matches among the hits read (at most the search window)

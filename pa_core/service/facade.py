@@ -32,6 +32,7 @@ from pa_core.service import analytics, export, messages, search, sessions, token
 from pa_core.service.facade_backup import BackupMixin
 from pa_core.service.facade_marks import MarksMixin
 from pa_core.service.facade_recovery import RecoveryMethods
+from pa_core.service.facade_search import SearchMixin
 from pa_core.service.facade_transfer import TransferMixin
 from pa_core.validation import (
     canonical_session_id,
@@ -47,7 +48,7 @@ from pa_core.validation import (
 )
 
 
-class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethods):
+class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethods, SearchMixin):
     """Sessions and messages of every user, with the isolation rules enforced here."""
 
     def __init__(self, session_factory: sessionmaker | Engine):
