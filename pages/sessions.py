@@ -1,4 +1,6 @@
-"""Sessions: the conversations, newest first; search, open, rename, delete, import, export."""
+"""Sessions: the conversations, newest first; search, filters, open, rename, pin, archive,
+delete, import, export. The search (`?q=`) and the filters (`?show=`, `?pinned=`) live in the
+URL, so Back and a shared link bring the same view back."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import ui
 from pa_core import PAError, SessionRecord
 from ui import format as fmt
 from ui import import_export as ie
+from ui import session_search
 
 user = ui.require_login()
 
@@ -16,10 +19,16 @@ SELECTED_KEY = "pa_sessions_selected"  # session ids ticked for export
 RENAMING_KEY = "pa_sessions_renaming"
 DELETING_KEY = "pa_sessions_deleting"
 CHAT_PAGE = "pages/chat.py"
+SHOW = {
+    "Active": False,
+    "Archived": True,
+    "All": None,
+}  # segment -> get_filtered_sessions(archived=)
 
 svc = ui.service()
 selected: set[str] = st.session_state.setdefault(SELECTED_KEY, set())
-cursors: list[str | None] = st.session_state.setdefault(CURSORS_KEY, [None])
+# keyset cursors of the current filter: (filter, [None, id of the last session of each page])
+paging: dict = st.session_state.setdefault(CURSORS_KEY, {})
 
 
 def open_session(session_id: str) -> None:
@@ -36,43 +45,42 @@ def toggle(session_id: str) -> None:
     ie.forget_prepared()
 
 
-def next_page(last_id: str) -> None:
+def next_page(cursors: list[str | None], last_id: str) -> None:
     """Button callback: the page after the session `last_id`."""
     cursors.append(last_id)
 
 
-def previous_page() -> None:
+def previous_page(cursors: list[str | None]) -> None:
     """Button callback: back one page."""
     if len(cursors) > 1:
         cursors.pop()
 
 
-def search_section() -> None:
-    """Full-text search over the user's messages, with snippets and an Open button per hit."""
-    query = st.text_input("Search messages", key="pa-sessions-search", placeholder="words to find")
-    if not query.strip():
-        return
-    try:
-        hits = svc.search_messages(user, query, limit=20)
-    except PAError as exc:
-        ui.show_error(exc, "Search failed")
-        return
-    if not hits:
-        st.info("No message matches that search.")
-        return
-    st.caption(f"{len(hits)} match(es), newest first")
-    for hit in hits:
-        with st.container(border=True):
-            text_col, open_col = st.columns([8, 1], vertical_alignment="center")
-            with text_col:
-                st.markdown(
-                    f"**{fmt.md_text(fmt.session_title(hit.session_title))}** · "
-                    f"{hit.role} · {fmt.format_timestamp(hit.created_at)}"
-                )
-                st.markdown(fmt.no_remote_images(hit.snippet))
-            with open_col:
-                if st.button("Open", key=f"pa-hit-{hit.message_id}"):
-                    open_session(hit.session_id)
+def empty_text(archived: bool | None, pinned: bool | None) -> str:
+    """What an empty list says, for the filters chosen."""
+    if pinned:
+        return "No pinned conversations here. Pin one with its Pin button."
+    if archived:
+        return "No archived conversations."
+    return "No conversations yet. Start one on the Chat page."
+
+
+def filters() -> tuple[str, bool | None, bool | None]:
+    """The search box and the filters, all bound to the URL; (query, archived, pinned)."""
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        query = st.text_input(
+            "Search messages",
+            key="q",
+            bind="query-params",
+            placeholder="words to find",
+            icon=":material/search:",
+            width=420,
+        )
+        show = st.segmented_control(
+            "Show", list(SHOW), default="Active", required=True, key="show", bind="query-params"
+        )
+        only_pinned = st.toggle("Pinned only", key="pinned", bind="query-params")
+    return query.strip(), SHOW.get(show or "Active", False), (True if only_pinned else None)
 
 
 def session_row(session: SessionRecord) -> None:
@@ -90,7 +98,8 @@ def session_row(session: SessionRecord) -> None:
                 label_visibility="collapsed",
             )
         with info:
-            st.markdown(f"**{fmt.md_text(fmt.session_title(session.title))}**")
+            marks = session_search.badges(pinned=session.pinned, active=session.is_active)
+            st.markdown(f"**{fmt.md_text(fmt.session_title(session.title))}**{marks}")
             st.caption(
                 f"created {fmt.format_timestamp(session.created_at)} · "
                 f"last activity {fmt.format_timestamp(session.last_activity_at)} · "
@@ -103,6 +112,18 @@ def session_row(session: SessionRecord) -> None:
             if st.button("Rename", key=f"pa-ren-{sid}"):
                 st.session_state[RENAMING_KEY] = sid
                 st.session_state.pop(DELETING_KEY, None)
+            st.button(
+                "Unpin" if session.pinned else "Pin",
+                key=f"pa-pin-{sid}",
+                on_click=set_mark,
+                args=(sid, "pinned", not session.pinned),
+            )
+            st.button(
+                "Unarchive" if not session.is_active else "Archive",
+                key=f"pa-arch-{sid}",
+                on_click=set_mark,
+                args=(sid, "active", not session.is_active),
+            )
             if st.button("Delete", key=f"pa-del-{sid}"):
                 st.session_state[DELETING_KEY] = sid
                 st.session_state.pop(RENAMING_KEY, None)
@@ -110,6 +131,21 @@ def session_row(session: SessionRecord) -> None:
             rename_form(session)
         if st.session_state.get(DELETING_KEY) == sid:
             delete_confirmation(session)
+
+
+def set_mark(session_id: str, mark: str, value: bool) -> None:
+    """Button callback: pin/unpin or archive/unarchive a session."""
+    try:
+        if mark == "pinned":
+            svc.set_session_pinned(session_id, user=user, pinned=value)
+        else:
+            svc.set_session_active(session_id, user=user, active=value)
+    except PAError as exc:
+        ui.show_error(exc, "Could not change the conversation")
+        return
+    st.toast(
+        {"pinned": ("Unpinned.", "Pinned."), "active": ("Archived.", "Unarchived.")}[mark][value]
+    )
 
 
 def rename_form(session: SessionRecord) -> None:
@@ -158,17 +194,26 @@ def delete_confirmation(session: SessionRecord) -> None:
 
 st.title("Sessions")
 ie.import_section(svc, user)
-search_section()
+query, archived, pinned = filters()
+if query:  # search results replace the list; the URL keeps the query (?q=)
+    session_search.search_results(
+        svc, user, query, archived=archived, pinned=pinned, open_session=open_session
+    )
+    st.stop()
 st.divider()
 
 size = fmt.PAGE_SIZE_SESSIONS
+view = (archived, pinned)
+cursors: list[str | None] = paging.setdefault(view, [None])
 try:
     # A chat opened but never used (no message, no title) is not worth a row; left out in SQL,
     # so every page is full.
     before = svc.get_session(cursors[-1], user=user) if cursors[-1] else None
     if cursors[-1] and before is None:  # the cursor's session was deleted: back to page one
         cursors[:] = [None]
-    rows = svc.get_user_sessions(user, limit=size + 1, before=before, include_empty=False)
+    rows = svc.get_filtered_sessions(
+        user, archived=archived, pinned=pinned, limit=size + 1, before=before
+    )
 except PAError as exc:
     ui.show_error(exc, "The sessions could not be loaded")
     st.stop()
@@ -181,13 +226,19 @@ with st.container(horizontal=True, vertical_alignment="center"):
     st.caption(f"Page {len(cursors)} · newest activity first · {len(selected)} selected")
 
 if not rows:
-    st.info("No conversations yet. Start one on the Chat page.")
+    st.info(empty_text(archived, pinned))
 for session in rows:
     session_row(session)
 
 prev_col, next_col = st.columns(2)
-prev_col.button("← Newer", on_click=previous_page, disabled=len(cursors) == 1, key="pa-prev")
+prev_col.button(
+    "← Newer", on_click=previous_page, args=(cursors,), disabled=len(cursors) == 1, key="pa-prev"
+)
 if cursor is not None:
     next_col.button(
-        "Older →", on_click=next_page, args=(cursor,), disabled=not has_next, key="pa-next"
+        "Older →",
+        on_click=next_page,
+        args=(cursors, cursor),
+        disabled=not has_next,
+        key="pa-next",
     )
