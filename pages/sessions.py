@@ -19,6 +19,8 @@ SELECTED_KEY = "pa_sessions_selected"  # session ids ticked for export
 RENAMING_KEY = "pa_sessions_renaming"
 DELETING_KEY = "pa_sessions_deleting"
 CHAT_PAGE = "pages/chat.py"
+VIEW_KEY = "pa_sessions_view"  # the search and filters of the last run, for Back (restore_view)
+VIEW_WIDGETS = ("q", "show", "pinned")
 SHOW = {
     "Active": False,
     "Archived": True,
@@ -65,6 +67,22 @@ def empty_text(archived: bool | None, pinned: bool | None) -> str:
     return "No conversations yet. Start one on the Chat page."
 
 
+def restore_view() -> None:
+    """Back from a chat opened here lands on '/sessions?session_id=…' (Streamlit records the
+    switch's new query string as a history entry of this page): put the search and filters of
+    the last visit back in place of that session id."""
+    if "session_id" in st.query_params:
+        for key, value in st.session_state.get(VIEW_KEY, {}).items():
+            st.session_state[key] = value
+        del st.query_params["session_id"]
+        st.rerun()  # a history navigation lets the URL decide bound widgets; a rerun does not
+
+
+def remember_view() -> None:
+    """Keep the search and filters shown, for restore_view."""
+    st.session_state[VIEW_KEY] = {k: st.session_state.get(k) for k in VIEW_WIDGETS}
+
+
 def filters() -> tuple[str, bool | None, bool | None]:
     """The search box and the filters, all bound to the URL; (query, archived, pinned)."""
     with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -87,7 +105,7 @@ def session_row(session: SessionRecord) -> None:
     """One session: tick box, title, dates, count, and its actions."""
     sid = session.session_id
     with st.container(border=True):
-        tick, info, actions = st.columns([0.4, 4.6, 5.0], vertical_alignment="center")
+        tick, info, actions = st.columns([0.4, 4.4, 5.2], vertical_alignment="center")
         with tick:
             st.checkbox(
                 "Select",
@@ -113,13 +131,17 @@ def session_row(session: SessionRecord) -> None:
                 st.session_state[RENAMING_KEY] = sid
                 st.session_state.pop(DELETING_KEY, None)
             st.button(
-                "Unpin" if session.pinned else "Pin",
+                "",
+                icon=":material/keep_off:" if session.pinned else ":material/keep:",
+                help="Unpin" if session.pinned else "Pin to the top of the chat list",
                 key=f"pa-pin-{sid}",
                 on_click=set_mark,
                 args=(sid, "pinned", not session.pinned),
             )
             st.button(
-                "Unarchive" if not session.is_active else "Archive",
+                "",
+                icon=":material/unarchive:" if not session.is_active else ":material/archive:",
+                help="Unarchive" if not session.is_active else "Archive (hidden from the list)",
                 key=f"pa-arch-{sid}",
                 on_click=set_mark,
                 args=(sid, "active", not session.is_active),
@@ -194,7 +216,9 @@ def delete_confirmation(session: SessionRecord) -> None:
 
 st.title("Sessions")
 ie.import_section(svc, user)
+restore_view()
 query, archived, pinned = filters()
+remember_view()
 if query:  # search results replace the list; the URL keeps the query (?q=)
     session_search.search_results(
         svc, user, query, archived=archived, pinned=pinned, open_session=open_session
