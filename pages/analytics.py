@@ -21,12 +21,12 @@ RANGE_KEY = "pa-analytics-range"
 st.title("Analytics")
 
 today = datetime.now(UTC).date()
-controls = st.columns([3, 2, 2], vertical_alignment="bottom")
-with controls[0]:
+with st.container(horizontal=True, vertical_alignment="bottom"):
     preset = st.segmented_control(
         "Period (UTC days, ending today)",
         list(PRESETS),
         default="30 days",
+        required=True,
         key="pa-analytics-preset",
     )
     days = PRESETS.get(preset or "30 days")
@@ -36,16 +36,17 @@ with controls[0]:
             value=(today - timedelta(days=29), today),
             max_value=today,
             key=RANGE_KEY,
+            width=260,
         )
     else:
         picked = (today - timedelta(days=days - 1), today)
-scope = "mine"
-with controls[1]:
+    scope = "mine"
     if user.is_admin:
         choice = st.radio(
             "Figures for", ["My sessions", "Everyone"], horizontal=True, key="pa-analytics-scope"
         )
         scope = "everyone" if choice == "Everyone" else "mine"
+    download_slot = st.empty()  # filled once the figures are known
 
 if not isinstance(picked, tuple | list) or len(picked) != 2:
     st.info("Pick the last day of the range too.")
@@ -60,16 +61,15 @@ except PAError as exc:
     ui.show_error(exc, "The figures could not be computed")
     st.stop()
 
-with controls[2]:
-    st.download_button(
-        "Download metrics (CSV)",
-        data=exports.metrics_csv(metrics, scope=scope),
-        file_name=exports.metrics_file_name(user.username, scope, start, end),
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-        key="pa-analytics-csv",
-    )
+download_slot.download_button(
+    "Download metrics (CSV)",
+    data=exports.metrics_csv(metrics, scope=scope),
+    file_name=exports.metrics_file_name(user.username, scope, start, end),
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+    key="pa-analytics-csv",
+)
 
 st.caption(f"{start:%b %d, %Y} – {end:%b %d, %Y} (UTC), {(end - start).days + 1} day(s)")
 if metrics.messages == 0:
@@ -90,8 +90,8 @@ with st.container(horizontal=True):
     )
     st.metric(
         "Feedback",
-        f"👍 {metrics.feedback_up:,} · 👎 {metrics.feedback_down:,}",
-        help="Replies rated helpful / not helpful",
+        f"{metrics.feedback_up:,} up · {metrics.feedback_down:,} down",
+        help="Replies rated helpful (thumbs up) / not helpful (thumbs down)",
     )
     st.metric(
         "Tokens",
@@ -118,7 +118,7 @@ if metrics.messages:
         if metrics.feedback_up or metrics.feedback_down:
             st.altair_chart(charts.daily_feedback(frame), width="stretch")
         else:
-            st.caption("No reply was rated in this range (👍 / 👎 under a reply on the Chat page).")
+            st.caption("No reply was rated in this range (thumbs up / down under a reply).")
     with right:
         st.subheader("Errors per day")
         if metrics.errors:

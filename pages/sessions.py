@@ -105,8 +105,8 @@ def session_row(session: SessionRecord) -> None:
     """One session: tick box, title, dates, count, and its actions."""
     sid = session.session_id
     with st.container(border=True):
-        tick, info, actions = st.columns([0.4, 4.4, 5.2], vertical_alignment="center")
-        with tick:
+        left, actions = st.columns([4.4, 5.6], vertical_alignment="center")
+        with left, st.container(horizontal=True, vertical_alignment="center", gap="small"):
             st.checkbox(
                 "Select",
                 value=sid in selected,
@@ -114,7 +114,9 @@ def session_row(session: SessionRecord) -> None:
                 on_change=toggle,
                 args=(sid,),
                 label_visibility="collapsed",
+                width="content",
             )
+            info = st.container(width="stretch")
         with info:
             marks = session_search.badges(pinned=session.pinned, active=session.is_active)
             st.markdown(f"**{fmt.md_text(fmt.session_title(session.title))}**{marks}")
@@ -123,7 +125,7 @@ def session_row(session: SessionRecord) -> None:
                 f"last activity {fmt.format_timestamp(session.last_activity_at)} · "
                 f"{session.message_count:,} message(s)"
             )
-        with actions, st.container(horizontal=True, horizontal_alignment="right"):
+        with actions, st.container(horizontal=True, horizontal_alignment="right", gap="xsmall"):
             if st.button("Open", key=f"pa-open-{sid}"):
                 open_session(sid)
             ie.markdown_download(svc, user, session, label="Markdown", key=f"pa-md-{sid}")

@@ -16,7 +16,7 @@ import pandas as pd
 from pa_core import SessionMetrics
 
 HEIGHT = 220
-UP, DOWN = "👍 helpful", "👎 not helpful"
+UP, DOWN = "helpful", "not helpful"
 
 
 def daily_frame(metrics: SessionMetrics, start: date, end: date) -> pd.DataFrame:
@@ -153,4 +153,4 @@ def ranked_bars(counts: dict[str, int], *, what: str, title: str, color: str | N
             axis=alt.Axis(format="d", tickMinStep=1),
         ),
         tooltip=[alt.Tooltip(f"{what}:N"), alt.Tooltip("count:Q", format="d")],
-    ).properties(height=max(60, 28 * len(frame)))
+    ).properties(height=60 + 32 * len(frame))

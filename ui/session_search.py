@@ -75,12 +75,13 @@ def conversation_card(group: ConversationHits, open_session: Callable[[str], Non
     """One matching conversation: title, badges, its matching messages, Open."""
     sid = group.session_id
     with st.container(border=True, key=f"pa-result-{sid}"):
-        head, action = st.columns([6, 1], vertical_alignment="center")
-        with head:
+        with st.container(horizontal=True, vertical_alignment="center"):
             title = fmt.md_text(fmt.session_title(group.session_title))
-            st.markdown(f"**{title}**{badges(pinned=group.pinned, active=group.is_active)}")
-        with action:
-            if st.button("Open", key=f"pa-hit-{sid}", width="stretch"):
+            st.markdown(
+                f"**{title}**{badges(pinned=group.pinned, active=group.is_active)}",
+                width="stretch",
+            )
+            if st.button("Open", key=f"pa-hit-{sid}"):
                 open_session(sid)
         for match in group.matches:
             match_line(match)
@@ -92,5 +93,5 @@ def conversation_card(group: ConversationHits, open_session: Callable[[str], Non
 def match_line(match: MatchedMessage) -> None:
     """Who said it, when, and the snippet with the matches highlighted."""
     who = ROLE_LABELS.get(match.role, match.role)
-    st.caption(f"{who} · {fmt.format_timestamp(match.created_at)}")
-    st.markdown(highlighted(match.parts) or "…")
+    when = fmt.md_text(fmt.format_timestamp(match.created_at))
+    st.markdown(f":small[:gray[{who} · {when}]]  \n{highlighted(match.parts) or '…'}")

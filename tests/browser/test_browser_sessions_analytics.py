@@ -70,6 +70,16 @@ def seeded(browser, pg_app):
     context.close()
 
 
+def tall_screenshot(page, name: str, width: int) -> None:
+    """The whole page at `width` (Streamlit scrolls inside its main area, so grow the window)."""
+    size = page.viewport_size
+    height = page.get_by_test_id("stMain").evaluate("e => e.scrollHeight")
+    page.set_viewport_size({"width": width, "height": max(size["height"], height + 40)})
+    wait_idle(page)
+    screenshot(page, name)
+    page.set_viewport_size(size)
+
+
 def _query(page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
 
@@ -186,8 +196,7 @@ def test_analytics_over_a_year(seeded):
     )
     assert metrics.feedback_up > 0 and metrics.feedback_down > 0
     feedback = _metric(page, "Feedback")
-    expect(feedback).to_contain_text(f"👍 {metrics.feedback_up}")
-    expect(feedback).to_contain_text(f"👎 {metrics.feedback_down}")
+    expect(feedback).to_contain_text(f"{metrics.feedback_up} up · {metrics.feedback_down} down")
     tokens = _metric(page, "Tokens")
     expect(tokens).to_contain_text(f"{metrics.total_tokens:,}")
     # messages, reply time, feedback, errors per day, errors by kind, tokens (no tools used)
@@ -196,6 +205,7 @@ def test_analytics_over_a_year(seeded):
     expect(page.get_by_text("No tools used in this range.")).to_be_visible()
     expect(charts.first.locator("canvas, svg").first).to_be_visible()
     screenshot(page, "33-analytics-year-desktop")
+    tall_screenshot(page, "33-analytics-year-desktop-full", DESKTOP["width"])
 
 
 def test_analytics_with_one_day_of_data_and_feedback(browser, pg_app):
@@ -214,13 +224,14 @@ def test_analytics_with_one_day_of_data_and_feedback(browser, pg_app):
     svc.set_feedback(replies[1].id, user=bob, rating=-1)
     open_page(page, "Analytics", "/analytics")
     expect(_metric(page, "Messages")).to_contain_text("4")
-    expect(_metric(page, "Feedback")).to_contain_text("👍 1 · 👎 1")
+    expect(_metric(page, "Feedback")).to_contain_text("1 up · 1 down")
     expect(_metric(page, "Tokens")).to_contain_text("—")
     # messages, reply time, feedback, tools (no errors, no tokens)
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(4)
     expect(page.get_by_text("No failed replies in this range.").first).to_be_visible()
     wait_idle(page)
     screenshot(page, "34-analytics-one-day-desktop")
+    tall_screenshot(page, "34-analytics-one-day-desktop-full", DESKTOP["width"])
     context.close()
 
 
@@ -238,8 +249,10 @@ def test_mobile_screenshots(browser, pg_app, seeded):
     expect(_results(page)).to_have_count(3)
     wait_idle(page)
     screenshot(page, "36-sessions-search-mobile")
+    tall_screenshot(page, "36-sessions-search-mobile-full", MOBILE["width"])
     page.goto(server.url + "/analytics")
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     wait_idle(page)
     screenshot(page, "37-analytics-mobile")
+    tall_screenshot(page, "37-analytics-mobile-full", MOBILE["width"])
     context.close()
