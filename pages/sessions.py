@@ -70,12 +70,16 @@ def empty_text(archived: bool | None, pinned: bool | None) -> str:
 def restore_view() -> None:
     """Back from a chat opened here lands on '/sessions?session_id=…' (Streamlit records the
     switch's new query string as a history entry of this page): put the search and filters of
-    the last visit back in place of that session id."""
-    if "session_id" in st.query_params:
-        for key, value in st.session_state.get(VIEW_KEY, {}).items():
-            st.session_state[key] = value
-        del st.query_params["session_id"]
-        st.rerun()  # a history navigation lets the URL decide bound widgets; a rerun does not
+    the last visit back in place of that session id. Coming here from the navigation (which
+    carries the chat's query string along) just drops the session id."""
+    if "session_id" not in st.query_params:
+        return
+    del st.query_params["session_id"]
+    if not session_search.is_history_navigation():
+        return
+    for key, value in st.session_state.get(VIEW_KEY, {}).items():
+        st.session_state[key] = value
+    st.rerun()  # a history navigation lets the URL decide bound widgets; a rerun does not
 
 
 def remember_view() -> None:

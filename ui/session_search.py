@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from pa_core import ConversationService, PAError, UserRecord
 from pa_core.records import ConversationHits, MatchedMessage
@@ -20,6 +21,12 @@ RESULT_SESSIONS = 20  # conversations shown per search
 MATCHES_PER_SESSION = 3
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 _SPACE = re.compile(r"\s+")
+
+
+def is_history_navigation() -> bool:
+    """True when this script run was started by the browser's Back / Forward."""
+    ctx = get_script_run_ctx()
+    return bool(getattr(ctx, "is_history_navigation", False))
 
 
 def highlighted(parts: tuple[tuple[str, bool], ...]) -> str:

@@ -1,8 +1,8 @@
-"""The Sessions page's reads: search grouped by conversation, filtered lists (a facade mixin)."""
+"""Search (hits, hits grouped by conversation) and filtered session lists (a facade mixin)."""
 
 from __future__ import annotations
 
-from pa_core.records import ConversationHits, SessionRecord, UserRecord
+from pa_core.records import ConversationHits, SearchHit, SessionRecord, UserRecord
 from pa_core.service import search, sessions
 from pa_core.validation import check_limit, user_id_of
 
@@ -10,7 +10,19 @@ SEARCH_WINDOW = 200  # hits read by search_conversations before grouping
 
 
 class SearchMixin:
-    """search_conversations and get_filtered_sessions; mixed into ConversationService."""
+    """search_messages, search_conversations and get_filtered_sessions; mixed into
+    ConversationService."""
+
+    def search_messages(self, user: UserRecord, query: str, limit: int = 20) -> list[SearchHit]:
+        """Full-text search over the user's messages, newest first, with snippets."""
+        limit = check_limit(limit, maximum=200)
+        if not isinstance(query, str) or not query.strip():
+            return []
+        uid = user_id_of(user)
+        with self.transaction(user_id=uid) as conn:
+            return search.search_messages(
+                conn, user_id=uid, query=query, limit=limit, sqlite=self._sqlite
+            )
 
     def get_filtered_sessions(
         self,
