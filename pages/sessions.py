@@ -123,7 +123,7 @@ def session_row(session: SessionRecord) -> None:
             info = st.container(width="stretch")
         with info:
             marks = session_search.badges(pinned=session.pinned, active=session.is_active)
-            st.markdown(f"**{fmt.md_text(fmt.session_title(session.title))}**{marks}")
+            st.markdown(f"**{session_search.literal(fmt.session_title(session.title))}**{marks}")
             st.caption(
                 f"created {fmt.format_timestamp(session.created_at)} · "
                 f"last activity {fmt.format_timestamp(session.last_activity_at)} · "
@@ -200,7 +200,7 @@ def rename_form(session: SessionRecord) -> None:
 def delete_confirmation(session: SessionRecord) -> None:
     """Ask before deleting a session and all its messages for good."""
     st.warning(
-        f"Delete **{fmt.md_text(fmt.session_title(session.title))}** and its "
+        f"Delete **{session_search.literal(fmt.session_title(session.title))}** and its "
         f"{session.message_count:,} message(s)? This cannot be undone."
     )
     yes, no = st.columns(2)

@@ -14,8 +14,6 @@ PAGE_SIZE_SESSIONS = 20
 UNTITLED = "New chat"
 # Every `![` not already escaped (an even run of backslashes before it) gets a backslash.
 _MD_IMAGE = re.compile(r"(?<!\\)((?:\\\\)*)!(?=\[)")
-WORD_JOINER = "\u2060"
-_AUTOLINK = re.compile(r":/|(?<![\w])w(?=ww\\\.)|@", re.IGNORECASE)
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _STREAM_TAIL = re.compile(r"\\*!?\Z")  # what a later chunk could turn into an unescaped `![`
 
@@ -55,12 +53,10 @@ def session_title(title: str | None) -> str:
 
 
 def md_text(text: str) -> str:
-    """Text shown literally inside markdown (every formatting character escaped, no autolink)."""
+    """Text shown literally inside markdown (every formatting character escaped)."""
     for ch in "\\`*_{}[]()#+-.!|<>~":
         text = text.replace(ch, "\\" + ch)
-    # GFM turns bare URLs and e-mail addresses into links even when escaped; an invisible
-    # word joiner inside "://", "www." and "@" keeps them text.
-    return _AUTOLINK.sub(lambda m: m.group()[0] + WORD_JOINER + m.group()[1:], text)
+    return text
 
 
 def selected_label(count: int, kind: str = "CSV") -> str:

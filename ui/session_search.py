@@ -21,6 +21,16 @@ RESULT_SESSIONS = 20  # conversations shown per search
 MATCHES_PER_SESSION = 3
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 _SPACE = re.compile(r"\s+")
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r":/|(?<![\w])w(?=ww\\\.)|@", re.IGNORECASE)
+
+
+def literal(text: str) -> str:
+    """Markdown showing `text` exactly: every formatting character escaped (fmt.md_text), and
+    an invisible word joiner inside '://', 'www.' and '@', which GFM would turn into a link
+    even when escaped."""
+    escaped = fmt.md_text(text)
+    return _AUTOLINK.sub(lambda m: m.group()[0] + WORD_JOINER + m.group()[1:], escaped)
 
 
 def is_history_navigation() -> bool:
@@ -33,7 +43,7 @@ def highlighted(parts: tuple[tuple[str, bool], ...]) -> str:
     """Markdown of a snippet: every piece escaped, the matches bold on a highlight."""
     out = []
     for text, is_match in parts:
-        text = fmt.md_text(_SPACE.sub(" ", text))
+        text = literal(_SPACE.sub(" ", text))
         out.append(f":orange-background[**{text}**]" if is_match and text.strip() else text)
     return "".join(out)
 
@@ -83,7 +93,7 @@ def conversation_card(group: ConversationHits, open_session: Callable[[str], Non
     sid = group.session_id
     with st.container(border=True, key=f"pa-result-{sid}"):
         with st.container(horizontal=True, vertical_alignment="center"):
-            title = fmt.md_text(fmt.session_title(group.session_title))
+            title = literal(fmt.session_title(group.session_title))
             st.markdown(
                 f"**{title}**{badges(pinned=group.pinned, active=group.is_active)}",
                 width="stretch",

@@ -133,3 +133,14 @@ def test_no_remote_images_stream_catches_images_split_across_chunks():
         )
     assert list(fmt.no_remote_images_stream(["hi ", "there!"])) == ["hi ", "there", "!"]
     assert list(fmt.no_remote_images_stream([])) == []
+
+
+def test_literal_markdown_keeps_urls_and_addresses_from_becoming_links():
+    from ui.session_search import WORD_JOINER, literal
+
+    out = literal("see http://evil.example, www.evil.com or a@b.com *now*")
+    assert "http:" + WORD_JOINER + "//" in out and "w" + WORD_JOINER + "ww" in out
+    assert "@" + WORD_JOINER + "b" in out and "\\*now\\*" in out
+    assert out.replace(WORD_JOINER, "").replace("\\", "") == (
+        "see http://evil.example, www.evil.com or a@b.com *now*"
+    )
