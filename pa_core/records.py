@@ -79,6 +79,11 @@ class DailyMetrics(NamedTuple):
     messages: int
     errors: int
     processing_time_mean_ms: float | None
+    feedback_up: int = 0
+    feedback_down: int = 0
+    processing_time_p50_ms: float | None = None
+    processing_time_p95_ms: float | None = None
+    tokens: int | None = None  # None: no message of the day had a token count reported
 
 
 class UserMetrics(NamedTuple):
@@ -113,6 +118,9 @@ class SessionMetrics(NamedTuple):
     per_user: list[UserMetrics] | None
     feedback_up: int = 0
     feedback_down: int = 0
+    processing_time_p50_ms: float | None = None
+    token_messages: int = 0  # messages with a token count reported (0: show no token figure)
+    errors_by_kind: dict[str, int] | None = None  # failed replies by kind, most frequent first
 
 
 class ImportReport(NamedTuple):
@@ -142,3 +150,23 @@ class ApiTokenRecord(NamedTuple):
         return self.revoked_at is None and (
             self.expires_at is None or self.expires_at > datetime.now(UTC)
         )
+
+
+class MatchedMessage(NamedTuple):
+    """One message of a conversation search result; `parts` are (text, is_match) pieces."""
+
+    message_id: int
+    role: str
+    created_at: datetime
+    parts: tuple[tuple[str, bool], ...]
+
+
+class ConversationHits(NamedTuple):
+    """A conversation matching a search: its newest matching messages, newest first."""
+
+    session_id: str
+    session_title: str | None
+    pinned: bool
+    is_active: bool
+    matches: list[MatchedMessage]
+    match_count: int  # matches among the hits read (at most the search window)

@@ -1,4 +1,6 @@
-"""Sessions: the conversations, newest first; search, open, rename, delete, import, export."""
+"""Sessions: the conversations, newest first; search, filters, open, rename, pin, archive,
+delete, import, export. The search (`?q=`) and the filters (`?show=`, `?pinned=`) live in the
+URL, so Back and a shared link bring the same view back."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import ui
 from pa_core import PAError, SessionRecord
 from ui import format as fmt
 from ui import import_export as ie
+from ui import session_search
 
 user = ui.require_login()
 
@@ -16,10 +19,18 @@ SELECTED_KEY = "pa_sessions_selected"  # session ids ticked for export
 RENAMING_KEY = "pa_sessions_renaming"
 DELETING_KEY = "pa_sessions_deleting"
 CHAT_PAGE = "pages/chat.py"
+VIEW_KEY = "pa_sessions_view"  # the search and filters of the last run, for Back (restore_view)
+VIEW_WIDGETS = ("q", "show", "pinned")
+SHOW = {
+    "Active": False,
+    "Archived": True,
+    "All": None,
+}  # segment -> get_filtered_sessions(archived=)
 
 svc = ui.service()
 selected: set[str] = st.session_state.setdefault(SELECTED_KEY, set())
-cursors: list[str | None] = st.session_state.setdefault(CURSORS_KEY, [None])
+# keyset cursors of the current filter: (filter, [None, id of the last session of each page])
+paging: dict = st.session_state.setdefault(CURSORS_KEY, {})
 
 
 def open_session(session_id: str) -> None:
@@ -36,51 +47,70 @@ def toggle(session_id: str) -> None:
     ie.forget_prepared()
 
 
-def next_page(last_id: str) -> None:
+def next_page(cursors: list[str | None], last_id: str) -> None:
     """Button callback: the page after the session `last_id`."""
     cursors.append(last_id)
 
 
-def previous_page() -> None:
+def previous_page(cursors: list[str | None]) -> None:
     """Button callback: back one page."""
     if len(cursors) > 1:
         cursors.pop()
 
 
-def search_section() -> None:
-    """Full-text search over the user's messages, with snippets and an Open button per hit."""
-    query = st.text_input("Search messages", key="pa-sessions-search", placeholder="words to find")
-    if not query.strip():
+def empty_text(archived: bool | None, pinned: bool | None) -> str:
+    """What an empty list says, for the filters chosen."""
+    if pinned:
+        return "No pinned conversations here. Pin one with its Pin button."
+    if archived:
+        return "No archived conversations."
+    return "No conversations yet. Start one on the Chat page."
+
+
+def restore_view() -> None:
+    """Back from a chat opened here lands on '/sessions?session_id=…' (Streamlit records the
+    switch's new query string as a history entry of this page): put the search and filters of
+    the last visit back in place of that session id. Coming here from the navigation (which
+    carries the chat's query string along) just drops the session id."""
+    if "session_id" not in st.query_params:
         return
-    try:
-        hits = svc.search_messages(user, query, limit=20)
-    except PAError as exc:
-        ui.show_error(exc, "Search failed")
+    del st.query_params["session_id"]
+    if not session_search.is_history_navigation():
         return
-    if not hits:
-        st.info("No message matches that search.")
-        return
-    st.caption(f"{len(hits)} match(es), newest first")
-    for hit in hits:
-        with st.container(border=True):
-            text_col, open_col = st.columns([8, 1], vertical_alignment="center")
-            with text_col:
-                st.markdown(
-                    f"**{fmt.md_text(fmt.session_title(hit.session_title))}** · "
-                    f"{hit.role} · {fmt.format_timestamp(hit.created_at)}"
-                )
-                st.markdown(fmt.no_remote_images(hit.snippet))
-            with open_col:
-                if st.button("Open", key=f"pa-hit-{hit.message_id}"):
-                    open_session(hit.session_id)
+    for key, value in st.session_state.get(VIEW_KEY, {}).items():
+        st.session_state[key] = value
+    st.rerun()  # a history navigation lets the URL decide bound widgets; a rerun does not
+
+
+def remember_view() -> None:
+    """Keep the search and filters shown, for restore_view."""
+    st.session_state[VIEW_KEY] = {k: st.session_state.get(k) for k in VIEW_WIDGETS}
+
+
+def filters() -> tuple[str, bool | None, bool | None]:
+    """The search box and the filters, all bound to the URL; (query, archived, pinned)."""
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        query = st.text_input(
+            "Search messages",
+            key="q",
+            bind="query-params",
+            placeholder="words to find",
+            icon=":material/search:",
+            width=420,
+        )
+        show = st.segmented_control(
+            "Show", list(SHOW), default="Active", required=True, key="show", bind="query-params"
+        )
+        only_pinned = st.toggle("Pinned only", key="pinned", bind="query-params")
+    return query.strip(), SHOW.get(show or "Active", False), (True if only_pinned else None)
 
 
 def session_row(session: SessionRecord) -> None:
     """One session: tick box, title, dates, count, and its actions."""
     sid = session.session_id
     with st.container(border=True):
-        tick, info, actions = st.columns([0.4, 4.6, 5.0], vertical_alignment="center")
-        with tick:
+        left, actions = st.columns([4.4, 5.6], vertical_alignment="center")
+        with left, st.container(horizontal=True, vertical_alignment="center", gap="small"):
             st.checkbox(
                 "Select",
                 value=sid in selected,
@@ -88,21 +118,40 @@ def session_row(session: SessionRecord) -> None:
                 on_change=toggle,
                 args=(sid,),
                 label_visibility="collapsed",
+                width="content",
             )
+            info = st.container(width="stretch")
         with info:
-            st.markdown(f"**{fmt.md_text(fmt.session_title(session.title))}**")
+            marks = session_search.badges(pinned=session.pinned, active=session.is_active)
+            st.markdown(f"**{session_search.literal(fmt.session_title(session.title))}**{marks}")
             st.caption(
                 f"created {fmt.format_timestamp(session.created_at)} · "
                 f"last activity {fmt.format_timestamp(session.last_activity_at)} · "
                 f"{session.message_count:,} message(s)"
             )
-        with actions, st.container(horizontal=True, horizontal_alignment="right"):
+        with actions, st.container(horizontal=True, horizontal_alignment="right", gap="xsmall"):
             if st.button("Open", key=f"pa-open-{sid}"):
                 open_session(sid)
             ie.markdown_download(svc, user, session, label="Markdown", key=f"pa-md-{sid}")
             if st.button("Rename", key=f"pa-ren-{sid}"):
                 st.session_state[RENAMING_KEY] = sid
                 st.session_state.pop(DELETING_KEY, None)
+            st.button(
+                "",
+                icon=":material/keep_off:" if session.pinned else ":material/keep:",
+                help="Unpin" if session.pinned else "Pin to the top of the chat list",
+                key=f"pa-pin-{sid}",
+                on_click=set_mark,
+                args=(sid, "pinned", not session.pinned),
+            )
+            st.button(
+                "",
+                icon=":material/unarchive:" if not session.is_active else ":material/archive:",
+                help="Unarchive" if not session.is_active else "Archive (hidden from the list)",
+                key=f"pa-arch-{sid}",
+                on_click=set_mark,
+                args=(sid, "active", not session.is_active),
+            )
             if st.button("Delete", key=f"pa-del-{sid}"):
                 st.session_state[DELETING_KEY] = sid
                 st.session_state.pop(RENAMING_KEY, None)
@@ -110,6 +159,21 @@ def session_row(session: SessionRecord) -> None:
             rename_form(session)
         if st.session_state.get(DELETING_KEY) == sid:
             delete_confirmation(session)
+
+
+def set_mark(session_id: str, mark: str, value: bool) -> None:
+    """Button callback: pin/unpin or archive/unarchive a session."""
+    try:
+        if mark == "pinned":
+            svc.set_session_pinned(session_id, user=user, pinned=value)
+        else:
+            svc.set_session_active(session_id, user=user, active=value)
+    except PAError as exc:
+        ui.show_error(exc, "Could not change the conversation")
+        return
+    st.toast(
+        {"pinned": ("Unpinned.", "Pinned."), "active": ("Archived.", "Unarchived.")}[mark][value]
+    )
 
 
 def rename_form(session: SessionRecord) -> None:
@@ -136,7 +200,7 @@ def rename_form(session: SessionRecord) -> None:
 def delete_confirmation(session: SessionRecord) -> None:
     """Ask before deleting a session and all its messages for good."""
     st.warning(
-        f"Delete **{fmt.md_text(fmt.session_title(session.title))}** and its "
+        f"Delete **{session_search.literal(fmt.session_title(session.title))}** and its "
         f"{session.message_count:,} message(s)? This cannot be undone."
     )
     yes, no = st.columns(2)
@@ -158,17 +222,28 @@ def delete_confirmation(session: SessionRecord) -> None:
 
 st.title("Sessions")
 ie.import_section(svc, user)
-search_section()
+restore_view()
+query, archived, pinned = filters()
+remember_view()
+if query:  # search results replace the list; the URL keeps the query (?q=)
+    session_search.search_results(
+        svc, user, query, archived=archived, pinned=pinned, open_session=open_session
+    )
+    st.stop()
 st.divider()
 
 size = fmt.PAGE_SIZE_SESSIONS
+view = (archived, pinned)
+cursors: list[str | None] = paging.setdefault(view, [None])
 try:
     # A chat opened but never used (no message, no title) is not worth a row; left out in SQL,
     # so every page is full.
     before = svc.get_session(cursors[-1], user=user) if cursors[-1] else None
     if cursors[-1] and before is None:  # the cursor's session was deleted: back to page one
         cursors[:] = [None]
-    rows = svc.get_user_sessions(user, limit=size + 1, before=before, include_empty=False)
+    rows = svc.get_filtered_sessions(
+        user, archived=archived, pinned=pinned, limit=size + 1, before=before
+    )
 except PAError as exc:
     ui.show_error(exc, "The sessions could not be loaded")
     st.stop()
@@ -181,13 +256,19 @@ with st.container(horizontal=True, vertical_alignment="center"):
     st.caption(f"Page {len(cursors)} · newest activity first · {len(selected)} selected")
 
 if not rows:
-    st.info("No conversations yet. Start one on the Chat page.")
+    st.info(empty_text(archived, pinned))
 for session in rows:
     session_row(session)
 
 prev_col, next_col = st.columns(2)
-prev_col.button("← Newer", on_click=previous_page, disabled=len(cursors) == 1, key="pa-prev")
+prev_col.button(
+    "← Newer", on_click=previous_page, args=(cursors,), disabled=len(cursors) == 1, key="pa-prev"
+)
 if cursor is not None:
     next_col.button(
-        "Older →", on_click=next_page, args=(cursor,), disabled=not has_next, key="pa-next"
+        "Older →",
+        on_click=next_page,
+        args=(cursors, cursor),
+        disabled=not has_next,
+        key="pa-next",
     )

@@ -9,15 +9,56 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from pa_core import SessionMetrics
 from pa_core.service.export import safe_cell
+from ui.format import slug
 
 LAZY_EXPORT_MAX = 5_000  # larger CSV exports are prepared first, with a progress bar
+# What a one-session file's title part may not be: the words of the all / selection names.
+_RESERVED_WHAT = re.compile(r"(all|\d+)-conversations?|analytics(-.*)?")
+
+
+# --- file names: whose, what, which day (UTC) -----------------------------------------------
+
+
+def session_export_name(
+    username: str, title: str | None, session_id: str, ext: str, *, now: datetime | None = None
+) -> str:
+    """One session: 'alice-weekend-in-lisbon-2026-12-01.csv'.
+
+    A title that would read like an all-sessions or selection file ('All conversations',
+    '3 conversations') gets the session's short id added, so the names never collide.
+    """
+    what = slug(title, fallback=f"chat-{session_id[:8]}")
+    if _RESERVED_WHAT.fullmatch(what):
+        what = f"{what}-{session_id[:8]}"
+    return _name(username, what, ext, now)
+
+
+def selection_export_name(
+    username: str, count: int, ext: str, *, now: datetime | None = None
+) -> str:
+    """All sessions: 'alice-all-conversations-2026-12-01.json'; some: 'alice-3-conversations-…'."""
+    what = "all-conversations" if count == 0 else f"{count}-conversation{'s' if count != 1 else ''}"
+    return _name(username, what, ext, now)
+
+
+def metrics_file_name(username: str, scope: str, start: date, end: date) -> str:
+    """The analytics CSV: 'alice-analytics-mine-2026-11-02-to-2026-12-01.csv'."""
+    who = slug(username, fallback="user")
+    return f"{who}-analytics-{slug(scope, fallback='mine')}-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}.csv"
+
+
+def _name(username: str, what: str, ext: str, now: datetime | None) -> str:
+    now = now or datetime.now(UTC)
+    return f"{slug(username, fallback='user')}-{what}-{now.astimezone(UTC):%Y-%m-%d}.{ext}"
 
 
 def csv_bytes(chunks: Iterable[str]) -> bytes:
@@ -64,15 +105,32 @@ def summary_rows(metrics: SessionMetrics) -> list[tuple[str, Any]]:
         ("active days", metrics.active_days),
         ("messages per session", round(metrics.messages_per_session, 2)),
         ("processing time mean (ms)", _round(metrics.processing_time_mean_ms)),
+        ("processing time p50 (ms)", _round(metrics.processing_time_p50_ms)),
         ("processing time p95 (ms)", _round(metrics.processing_time_p95_ms)),
         ("errors", metrics.errors),
         ("error rate", round(metrics.error_rate, 4)),
-        ("total tokens", metrics.total_tokens),
+        ("feedback up", metrics.feedback_up),
+        ("feedback down", metrics.feedback_down),
+        ("total tokens", metrics.total_tokens if metrics.token_messages else None),
+        ("messages with tokens reported", metrics.token_messages),
     ]
 
 
+DAILY_KEYS = (
+    "sessions",
+    "messages",
+    "errors",
+    "feedback_up",
+    "feedback_down",
+    "processing_time_mean_ms",
+    "processing_time_p50_ms",
+    "processing_time_p95_ms",
+    "tokens",
+)
+
+
 def daily_rows(metrics: SessionMetrics) -> list[dict[str, Any]]:
-    """One dict per day: day, sessions, messages, errors, mean processing time (as computed)."""
+    """One dict per day with messages: counts, feedback, latency mean/p50/p95, tokens."""
     return [d._asdict() for d in metrics.daily]
 
 
@@ -90,11 +148,13 @@ def metrics_csv(metrics: SessionMetrics, *, scope: str) -> str:
         w.writerow(["summary", "", name, "" if value is None else value])
     for row in daily_rows(metrics):
         day = row["day"].isoformat()
-        for key in ("sessions", "messages", "errors", "processing_time_mean_ms"):
+        for key in DAILY_KEYS:
             value = row[key]
             w.writerow(["daily", day, key, "" if value is None else value])
     for tool, count in metrics.tool_usage.items():
         w.writerow(["tool_usage", safe_cell(tool), "uses", count])
+    for kind, count in (metrics.errors_by_kind or {}).items():
+        w.writerow(["errors_by_kind", safe_cell(kind), "failed replies", count])
     for u in metrics.per_user or []:
         for key in ("sessions", "messages", "errors", "tokens"):
             w.writerow(["per_user", safe_cell(u.username), key, getattr(u, key)])

@@ -86,12 +86,6 @@ def md_text(text: str) -> str:
     return text
 
 
-def csv_file_name(prefix: str, *, now: datetime | None = None) -> str:
-    """'prefix-20261124-0815.csv'."""
-    now = now or datetime.now(UTC)
-    return f"{prefix}-{now:%Y%m%d-%H%M}.csv"
-
-
 def selected_label(count: int, kind: str = "CSV") -> str:
     """Label of a sessions export button: 'Download CSV (all sessions)', '... (2 selected ...)'."""
     if count == 0:
@@ -104,18 +98,6 @@ def slug(text: str | None, *, fallback: str, max_len: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
     cleaned = _SLUG_JUNK.sub("-", ascii_text.casefold()).strip("-")
     return cleaned[:max_len].rstrip("-") or fallback
-
-
-def export_file_name(username: str, what: str, ext: str, *, now: datetime | None = None) -> str:
-    """'personal-assistant-alice-all-20261124-0815.json': who, what, when (UTC)."""
-    now = now or datetime.now(UTC)
-    who = slug(username, fallback="user")
-    return f"personal-assistant-{who}-{slug(what, fallback='export')}-{now:%Y%m%d-%H%M}.{ext}"
-
-
-def selection_name(count: int) -> str:
-    """The 'what' of a sessions export file name: 'all' or '3-sessions'."""
-    return "all" if count == 0 else f"{count}-session{'s' if count != 1 else ''}"
 
 
 def date_range_bounds(start: date, end: date) -> tuple[datetime, datetime]:

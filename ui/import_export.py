@@ -161,9 +161,8 @@ def selection_exports(svc: ConversationService, user: UserRecord, selected: set[
         "csv": lambda **kw: svc.export_csv(user, chosen or None, **kw),
         "json": lambda **kw: svc.export_json(user, chosen or None),
     }
-    what = fmt.selection_name(len(chosen))
     for kind, make in makers.items():
-        name = fmt.export_file_name(user.username, what, KINDS[kind][1])
+        name = exports.selection_export_name(user.username, len(chosen), KINDS[kind][1])
         _selection_download(kind, make, chosen, total, name)
     st.caption(f"{total:,} message(s)")
 
@@ -240,9 +239,8 @@ def markdown_download(
 
 
 def session_file_name(user: UserRecord, session: SessionRecord, ext: str) -> str:
-    """'personal-assistant-alice-<title-slug>-<date>.<ext>' for one session."""
-    what = fmt.slug(session.title, fallback=f"chat-{session.session_id[:8]}")
-    return fmt.export_file_name(user.username, what, ext)
+    """'alice-<title-slug>-<date>.<ext>' for one session (never an all-sessions name)."""
+    return exports.session_export_name(user.username, session.title, session.session_id, ext)
 
 
 def chat_downloads(svc: ConversationService, user: UserRecord, session: SessionRecord) -> None:

@@ -1,18 +1,23 @@
-"""Session metrics computed in SQL over indexed columns (messages created in a date range)."""
+"""Session metrics computed in SQL over indexed columns (messages created in a date range).
+
+Percentiles are nearest-rank (the value at rank ceil(p * n)), the same rule on both backends.
+"""
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, distinct, func, select, true
+from sqlalchemy import ColumnElement, Connection, and_, case, distinct, func, literal, select, true
 
 from pa_core.models import UTC
 from pa_core.records import DailyMetrics, SessionMetrics, UserMetrics
 from pa_core.service.tables import MESSAGES as M
 from pa_core.service.tables import SESSIONS as S
 from pa_core.service.tables import USERS as U
+
+ERROR_LINES_READ = 500  # distinct first lines of error messages folded into kinds
+KIND_MAX_CHARS = 60
 
 
 def session_metrics(
@@ -33,15 +38,18 @@ def session_metrics(
     )
     totals = _totals(conn, where, day)
     sessions, asst_msgs, errors = totals["sessions"], totals["assistant_messages"], totals["errors"]
+    overall = _percentiles(conn, where, None).get(None, (None, None))
     return SessionMetrics(
         since=since,
         until=until,
         sessions_created=_sessions_created(conn, user_id=user_id, since=since, until=until),
         messages_per_session=round(totals["messages"] / sessions, 2) if sessions else 0.0,
-        processing_time_p95_ms=_p95(conn, where, sqlite=sqlite),
+        processing_time_p95_ms=overall[1],
+        processing_time_p50_ms=overall[0],
+        errors_by_kind=_errors_by_kind(conn, where, sqlite=sqlite),
         error_rate=round(errors / asst_msgs, 4) if asst_msgs else 0.0,
         tool_usage=_tool_usage(conn, where, sqlite=sqlite),
-        daily=_daily(conn, where, day),
+        daily=_daily(conn, where, day, _percentiles(conn, where, day)),
         per_user=None if user_id is not None else _per_user(conn, where),
         **totals,
     )
@@ -62,6 +70,7 @@ def _totals(conn: Connection, where: ColumnElement, day: ColumnElement) -> dict[
             func.coalesce(func.sum(M.c.token_count), 0),
             func.sum(case((M.c.feedback == 1, 1), else_=0)),
             func.sum(case((M.c.feedback == -1, 1), else_=0)),
+            func.count(M.c.token_count),
         ).where(where)
     ).one()
     messages, sessions, user_msgs, asst_msgs, active_days, mean_ms, errors, tokens = row[:8]
@@ -76,6 +85,7 @@ def _totals(conn: Connection, where: ColumnElement, day: ColumnElement) -> dict[
         "total_tokens": int(tokens or 0),
         "feedback_up": int(row[8] or 0),
         "feedback_down": int(row[9] or 0),
+        "token_messages": int(row[10] or 0),
     }
 
 
@@ -93,8 +103,13 @@ def _sessions_created(
     return conn.execute(created).scalar_one()
 
 
-def _daily(conn: Connection, where: ColumnElement, day: ColumnElement) -> list[DailyMetrics]:
-    """The per-day (UTC) series of the range, oldest day first."""
+def _daily(
+    conn: Connection,
+    where: ColumnElement,
+    day: ColumnElement,
+    percentiles: dict[Any, tuple[float | None, float | None]],
+) -> list[DailyMetrics]:
+    """The per-day (UTC) series of the range, oldest day first (days with messages only)."""
     rows = conn.execute(
         select(
             day.label("day"),
@@ -102,17 +117,98 @@ def _daily(conn: Connection, where: ColumnElement, day: ColumnElement) -> list[D
             func.count(),
             func.sum(case((M.c.has_error.is_(True), 1), else_=0)),
             func.avg(case((M.c.role == "assistant", M.c.processing_time_ms))),
+            func.sum(case((M.c.feedback == 1, 1), else_=0)),
+            func.sum(case((M.c.feedback == -1, 1), else_=0)),
+            func.sum(M.c.token_count),
         )
         .where(where)
         .group_by(day)
         .order_by(day)
     ).all()
-    return [
-        DailyMetrics(
-            _as_date(r[0]), r[1], r[2], r[3] or 0, None if r[4] is None else round(float(r[4]), 1)
+    series = []
+    for r in rows:
+        p50, p95 = percentiles.get(str(r[0])[:10], (None, None))
+        series.append(
+            DailyMetrics(
+                _as_date(r[0]),
+                r[1],
+                r[2],
+                r[3] or 0,
+                None if r[4] is None else round(float(r[4]), 1),
+                feedback_up=int(r[5] or 0),
+                feedback_down=int(r[6] or 0),
+                processing_time_p50_ms=p50,
+                processing_time_p95_ms=p95,
+                tokens=None if r[7] is None else int(r[7]),
+            )
         )
-        for r in rows
-    ]
+    return series
+
+
+def _percentiles(
+    conn: Connection, where: ColumnElement, day: ColumnElement | None
+) -> dict[Any, tuple[float | None, float | None]]:
+    """Nearest-rank p50 and p95 of assistant processing time, per day (or overall: key None).
+
+    One window-function query on both backends: each reply ranked within its group, then the
+    replies at rank ceil(0.5 n) and ceil(0.95 n) picked (integer arithmetic, no ceil()).
+    """
+    timed = and_(where, M.c.role == "assistant", M.c.processing_time_ms.is_not(None))
+    group = [] if day is None else [day]
+    ms = M.c.processing_time_ms
+    ranked = (
+        select(
+            (day if day is not None else literal(None)).label("g"),
+            ms.label("ms"),
+            func.row_number().over(partition_by=group or None, order_by=ms).label("rn"),
+            func.count().over(partition_by=group or None).label("n"),
+        )
+        .where(timed)
+        .subquery()
+    )
+    r = ranked.c
+    rows = conn.execute(
+        select(
+            r.g,
+            func.max(case((r.rn == (50 * r.n + 99) // 100, r.ms))),
+            func.max(case((r.rn == (95 * r.n + 99) // 100, r.ms))),
+        ).group_by(r.g)
+    ).all()
+    return {
+        (None if day is None else str(g)[:10]): (_float(p50), _float(p95)) for g, p50, p95 in rows
+    }
+
+
+def _errors_by_kind(conn: Connection, where: ColumnElement, *, sqlite: bool) -> dict[str, int]:
+    """Failed messages by kind (the first line of the error, up to its first colon)."""
+    detail = func.coalesce(M.c.error_message, "")
+    if sqlite:
+        newline = func.char(10)
+        first = func.substr(detail, 1, func.instr(detail.concat(newline), newline) - 1)
+    else:
+        first = func.split_part(detail, "\n", 1)
+    rows = conn.execute(
+        select(first, func.count())
+        .where(where, M.c.has_error.is_(True))
+        .group_by(first)
+        .order_by(func.count().desc(), first)
+        .limit(ERROR_LINES_READ)
+    ).all()
+    kinds: dict[str, int] = {}
+    for line, count in rows:
+        kind = error_kind(line)
+        kinds[kind] = kinds.get(kind, 0) + int(count)
+    return dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def error_kind(first_line: str | None) -> str:
+    """'RateLimitError: 429 ...' -> 'RateLimitError'; 'calculator failed: ...' likewise."""
+    line = " ".join((first_line or "").split())
+    if not line:
+        return "unknown error"
+    head = line.split(":", 1)[0].strip()
+    kind = head if head and len(head) <= KIND_MAX_CHARS else line
+    return kind if len(kind) <= KIND_MAX_CHARS else kind[: KIND_MAX_CHARS - 1] + "…"
 
 
 def _per_user(conn: Connection, where: ColumnElement) -> list[UserMetrics]:
@@ -147,27 +243,6 @@ def _message_filter(
     return and_(True, *clauses)
 
 
-def _p95(conn: Connection, where: ColumnElement, *, sqlite: bool) -> float | None:
-    """Nearest-rank 95th percentile of assistant processing time (same rule on both backends)."""
-    timed = and_(where, M.c.role == "assistant", M.c.processing_time_ms.is_not(None))
-    if not sqlite:
-        value = conn.execute(
-            select(func.percentile_disc(0.95).within_group(M.c.processing_time_ms)).where(timed)
-        ).scalar()
-        return None if value is None else float(value)
-    n = conn.execute(select(func.count()).where(timed)).scalar_one()
-    if not n:
-        return None
-    value = conn.execute(
-        select(M.c.processing_time_ms)
-        .where(timed)
-        .order_by(M.c.processing_time_ms)
-        .limit(1)
-        .offset(math.ceil(0.95 * n) - 1)
-    ).scalar()
-    return float(value)
-
-
 def _tool_usage(conn: Connection, where: ColumnElement, *, sqlite: bool) -> dict[str, int]:
     """How often each tool was used by assistant messages in range, most used first."""
     fn = func.json_each if sqlite else func.jsonb_array_elements_text
@@ -180,6 +255,10 @@ def _tool_usage(conn: Connection, where: ColumnElement, *, sqlite: bool) -> dict
         .order_by(func.count().desc(), tools.c.value)
     ).all()
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _aware(value: datetime | date | None) -> datetime | None:

@@ -23,15 +23,15 @@ from pa_core.models import utcnow
 from pa_core.records import (
     ApiTokenRecord,
     MessageRecord,
-    SearchHit,
     SessionMetrics,
     SessionRecord,
     UserRecord,
 )
-from pa_core.service import analytics, export, messages, search, sessions, tokens, users
+from pa_core.service import analytics, export, messages, sessions, tokens, users
 from pa_core.service.facade_backup import BackupMixin
 from pa_core.service.facade_marks import MarksMixin
 from pa_core.service.facade_recovery import RecoveryMethods
+from pa_core.service.facade_search import SearchMixin
 from pa_core.service.facade_transfer import TransferMixin
 from pa_core.service.row_scope import set_scope
 from pa_core.validation import (
@@ -48,7 +48,7 @@ from pa_core.validation import (
 )
 
 
-class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethods):
+class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethods, SearchMixin):
     """Sessions and messages of every user, with the isolation rules enforced here."""
 
     def __init__(self, session_factory: sessionmaker | Engine):
@@ -295,17 +295,6 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         return records
 
     # -- search, export, cleanup, metrics --------------------------------------------------------
-
-    def search_messages(self, user: UserRecord, query: str, limit: int = 20) -> list[SearchHit]:
-        """Full-text search over the user's messages, newest first, with snippets."""
-        limit = check_limit(limit, maximum=200)
-        if not isinstance(query, str) or not query.strip():
-            return []
-        uid = user_id_of(user)
-        with self.transaction(user_id=uid) as conn:
-            return search.search_messages(
-                conn, user_id=uid, query=query, limit=limit, sqlite=self._sqlite
-            )
 
     def export_csv(
         self,

@@ -9,11 +9,17 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from pa_core.models import UTCDateTime
-from pa_core.records import SearchHit
+from pa_core.records import ConversationHits, MatchedMessage, SearchHit
 from pa_core.validation import MAX_SEARCH_CHARS
 
 TS_CONFIG = "english"
 SNIPPET_WORDS = 12
+# Snippet markers: `**` for search_messages (markdown, as the API documents); two private-use
+# characters for search_conversations, split into (text, is_match) parts so the UI can escape
+# the text and highlight only the matches.
+BOLD = ("**", "**")
+MARK_START, MARK_END = "\ue000", "\ue001"
+MARKS = (MARK_START, MARK_END)
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 # PostgreSQL in two steps, newest first by (created_at, id):
@@ -29,9 +35,8 @@ RECENT_WINDOW = 200
 FALLBACK_WORK_MEM = "64MB"
 _PG_OUTPUT = f"""
     SELECT h.session_id, h.id, s.title,
-           ts_headline('{TS_CONFIG}', h.content, q.q,
-                       'MaxWords=24, MinWords=8, MaxFragments=1, StartSel=**, StopSel=**'),
-           h.created_at, h.role
+           ts_headline('{TS_CONFIG}', h.content, q.q, :headline),
+           h.created_at, h.role, s.pinned, s.is_active
       FROM top
       JOIN conversation_messages h ON h.id = top.id
       JOIN conversation_sessions s ON s.session_id = h.session_id,
@@ -79,8 +84,8 @@ _PG_OLDER_EXIST = text(
 _SQLITE_SEARCH = text(
     f"""
     SELECT m.session_id, m.id, s.title,
-           snippet(messages_fts, 0, '**', '**', '…', {SNIPPET_WORDS}),
-           m.created_at, m.role
+           snippet(messages_fts, 0, :start, :stop, '…', {SNIPPET_WORDS}),
+           m.created_at, m.role, s.pinned, s.is_active
       FROM messages_fts
       JOIN conversation_messages m ON m.id = messages_fts.rowid
       JOIN conversation_sessions s ON s.session_id = m.session_id
@@ -100,24 +105,98 @@ _DT = UTCDateTime()
 
 
 def search_messages(
-    conn: Connection, *, user_id: int, query: str, limit: int, sqlite: bool
+    conn: Connection,
+    *,
+    user_id: int,
+    query: str,
+    limit: int,
+    sqlite: bool,
+    marks: tuple[str, str] = BOLD,
 ) -> list[SearchHit]:
     """Hits for `query` among the user's messages, newest first (in the caller's transaction)."""
+    return [hit for hit, _state in _search(conn, user_id, query, limit, sqlite, marks)]
+
+
+def search_conversations(
+    conn: Connection,
+    *,
+    user_id: int,
+    query: str,
+    window: int,
+    sqlite: bool,
+    sessions: int,
+    per_session: int,
+    pinned: bool | None = None,
+    archived: bool | None = None,
+) -> list[ConversationHits]:
+    """The user's newest `window` hits grouped by conversation, newest match first.
+
+    `pinned` / `archived` (True, False, or None for either) keep only matching conversations.
+    """
+    groups: dict[str, ConversationHits] = {}
+    for hit, (is_pinned, is_active) in _search(conn, user_id, query, window, sqlite, MARKS):
+        if pinned is not None and is_pinned != pinned:
+            continue
+        if archived is not None and (not is_active) != archived:
+            continue
+        group = groups.get(hit.session_id)
+        if group is None:
+            if len(groups) == sessions:
+                continue
+            group = ConversationHits(hit.session_id, hit.session_title, is_pinned, is_active, [], 0)
+        if len(group.matches) < per_session:
+            group.matches.append(
+                MatchedMessage(hit.message_id, hit.role, hit.created_at, snippet_parts(hit.snippet))
+            )
+        groups[hit.session_id] = group._replace(match_count=group.match_count + 1)
+    return list(groups.values())
+
+
+def snippet_parts(snippet: str) -> tuple[tuple[str, bool], ...]:
+    """A snippet marked with MARK_START/MARK_END as (text, is_match) pieces, in order."""
+    parts: list[tuple[str, bool]] = []
+    for i, piece in enumerate(snippet.split(MARK_START)):
+        match, _, rest = piece.partition(MARK_END) if i else ("", "", piece)
+        for text_, is_match in ((match, True), (rest.replace(MARK_END, ""), False)):
+            if text_:
+                parts.append((text_, is_match))
+    return tuple(parts)
+
+
+def _search(
+    conn: Connection, user_id: int, query: str, limit: int, sqlite: bool, marks: tuple[str, str]
+) -> list[tuple[SearchHit, tuple[bool, bool]]]:
+    """(hit, (pinned, is_active) of its session) for the `limit` newest hits."""
     query = query.replace("\x00", " ")[:MAX_SEARCH_CHARS]
     if sqlite:
         fts = to_fts5_query(query)
         if not fts:
             return []
-        rows = conn.execute(_SQLITE_SEARCH, {"q": fts, "uid": user_id, "lim": limit}).all()
+        params = {"q": fts, "uid": user_id, "lim": limit, "start": marks[0], "stop": marks[1]}
+        rows = conn.execute(_SQLITE_SEARCH, params).all()
     else:
-        params = {"q": query, "uid": user_id, "lim": limit, "window": RECENT_WINDOW}
+        params = {
+            "q": query,
+            "uid": user_id,
+            "lim": limit,
+            "window": RECENT_WINDOW,
+            "headline": (
+                "MaxWords=24, MinWords=8, MaxFragments=1, "
+                f'StartSel="{marks[0]}", StopSel="{marks[1]}"'
+            ),
+        }
         rows = conn.execute(_PG_SEARCH_RECENT, params).all()
         if len(rows) < limit and conn.execute(_PG_OLDER_EXIST, params).first() is not None:
             # enough memory for an exact bitmap: a lossy one re-parses every row of its pages
             conn.execute(text(f"SET LOCAL work_mem = '{FALLBACK_WORK_MEM}'"))
             rows = conn.execute(_PG_SEARCH_ALL, params).all()
     return [
-        SearchHit(r[0], r[1], r[2], r[3] or "", _DT.process_result_value(_as_dt(r[4]), None), r[5])
+        (
+            SearchHit(
+                r[0], r[1], r[2], r[3] or "", _DT.process_result_value(_as_dt(r[4]), None), r[5]
+            ),
+            (bool(r[6]), bool(r[7])),
+        )
         for r in rows
     ]
 

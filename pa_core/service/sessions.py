@@ -90,15 +90,19 @@ def list_sessions(
     include_inactive: bool,
     include_empty: bool,
     pinned: bool | None = None,
+    archived: bool | None = None,
 ) -> list[SessionRecord]:
-    """One page of the user's sessions, newest activity first (one SELECT); `pinned` filters."""
+    """One page of the user's sessions, newest activity first (one SELECT); `pinned` and
+    `archived` (True: only archived) filter."""
     query = (
         select(*SESSION_COLUMNS)
         .where(SESSIONS.c.user_id == user_id)
         .order_by(SESSIONS.c.last_activity_at.desc(), SESSIONS.c.id.desc())
         .limit(limit)
     )
-    if not include_inactive:
+    if archived:
+        query = query.where(SESSIONS.c.is_active.is_(False))
+    elif not include_inactive:
         query = query.where(SESSIONS.c.is_active.is_(True))
     if pinned is not None:
         query = query.where(SESSIONS.c.pinned.is_(bool(pinned)))

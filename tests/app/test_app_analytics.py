@@ -50,7 +50,10 @@ def test_own_figures_and_charts(app_env):
     assert _metric(at, "Error rate") == "25.0%"  # 1 of 4 assistant replies
     assert _metric(at, "Active days") == "1"
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 4  # sessions/messages, latency, tools, errors
+    # messages, reply time, errors per day, tools, errors by kind, tokens (no feedback yet)
+    assert len(charts) == 6
+    assert "No reply was rated" in texts(at)
+    assert _metric(at, "Feedback") == "0 up · 0 down"
     assert "Per user" not in [s.value for s in at.subheader]
 
 
@@ -78,10 +81,30 @@ def test_non_admin_sees_only_own_figures(app_env):
     assert "Per user" not in [s.value for s in at.subheader]
 
 
+def test_tokens_only_where_reported_and_feedback_counted(app_env):
+    s = _chat(app_env, app_env.alice, 2)
+    plain = app_env.svc.create_session(user=app_env.alice)
+    app_env.svc.add_message(plain.session_id, user=app_env.alice, content="hi")
+    reply = app_env.svc.add_message(
+        plain.session_id, user=app_env.alice, role="assistant", content="offline answer"
+    )
+    app_env.svc.set_feedback(reply.id, user=app_env.alice, rating=-1)
+    first = app_env.svc.get_messages(s.session_id, user=app_env.alice)[1]
+    app_env.svc.set_feedback(first.id, user=app_env.alice, rating=1)
+    at = app_env.page("analytics")
+    assert_no_exception(at)
+    assert _metric(at, "Tokens") == "20"
+    assert _metric(at, "Feedback") == "1 up · 1 down"
+    app_env.svc.delete_session(s.session_id, user=app_env.alice)
+    at = app_env.page("analytics")
+    assert _metric(at, "Tokens") == "—"  # the offline reply reported none: nothing made up
+
+
 def test_date_range_excludes_today(app_env):
     _chat(app_env, app_env.alice, 2)
     at = app_env.page("analytics")
     assert _metric(at, "Messages") == "4"
+    at.segmented_control(key="pa-analytics-preset").set_value("Custom").run()
     today = datetime.now(UTC).date()
     at.date_input(key="pa-analytics-range").set_value(
         (today - timedelta(days=10), today - timedelta(days=1))

@@ -152,7 +152,7 @@ def test_download_data_is_exactly_the_services_export(app_env):
     md = ie.export_bytes(lambda: svc.export_markdown(alice, s.session_id))()
     assert md == svc.export_markdown(alice, s.session_id).encode("utf-8")
     name = ie.session_file_name(alice, svc.get_session(s.session_id, user=alice), "md")
-    assert name.startswith("personal-assistant-alice-ubersicht-q4-plans-") and name.endswith(".md")
+    assert name.startswith("alice-ubersicht-q4-plans-") and name.endswith(".md")
 
 
 def test_a_download_of_another_users_session_is_empty(app_env):

@@ -52,7 +52,7 @@ def test_only_own_sessions_are_listed(app_env):
     app_env.svc.add_message(s.session_id, user=app_env.bob, content="bob secret words")
     at = app_env.page("sessions")
     assert "Bob private" not in texts(at)
-    at.text_input(key="pa-sessions-search").set_value("secret").run()
+    at.text_input(key="q").set_value("secret").run()
     assert "bob secret" not in texts(at)
     assert "No message matches" in texts(at)
 
@@ -64,7 +64,7 @@ def test_search_shows_snippets_and_opens_the_session(app_env):
         s.session_id, user=app_env.alice, content="Book the ferry to Santorini in June"
     )
     at = app_env.page("sessions")
-    at.text_input(key="pa-sessions-search").set_value("Santorini").run()
+    at.text_input(key="q").set_value("Santorini").run()
     assert_no_exception(at)
     assert any("Santorini" in m.value and "**" in m.value for m in at.markdown)
     hit_buttons = [b for b in at.button if b.key and b.key.startswith("pa-hit-")]
@@ -150,3 +150,60 @@ def test_empty_state(app_env):
     assert_no_exception(at)
     assert "No conversations yet" in texts(at)  # the empty chat opened first is not listed
     assert _titles(at) == []
+
+
+def _hits(at) -> list[str]:
+    return [b.key for b in at.button if b.key and b.key.startswith("pa-hit-")]
+
+
+def test_search_groups_by_conversation_highlights_and_escapes(app_env):
+    svc, alice = app_env.svc, app_env.alice
+    trip = svc.create_session(user=alice, title="Kyoto <b>trip</b>")
+    for text in ("Temples in Kyoto", "Kyoto by train", "Kyoto food", "More Kyoto"):
+        svc.add_message(trip.session_id, user=alice, content=text)
+    other = svc.create_session(user=alice, title="Hostile")
+    svc.add_message(
+        other.session_id,
+        user=alice,
+        content="Kyoto <img src=x onerror=alert(1)> [click](http://evil.example) **loud**",
+    )
+    at = app_env.page("sessions", query={"q": "kyoto"})  # a shared link with ?q=
+    assert_no_exception(at)
+    assert at.text_input(key="q").value == "kyoto"
+    assert _hits(at) == [f"pa-hit-{other.session_id}", f"pa-hit-{trip.session_id}"]
+    shown = texts(at)
+    assert "2 conversations match" in shown
+    assert ":orange-background[**Kyoto**]" in shown
+    assert "+ 1 more matching message" in shown  # 4 matches, 3 shown
+    assert "\\<b\\>trip\\</b\\>" in shown  # the title escaped
+    hostile = [m.value for m in at.markdown if "onerror" in m.value or "evil" in m.value]
+    assert hostile and all("\\<" in v or "<" not in v for v in hostile)
+    assert all("](http" not in v for v in hostile)  # the link is text, not a link
+    assert not at.session_state["pa_sessions_selected"]  # no list (and no export) while searching
+
+
+def test_archived_and_pinned_filters(app_env):
+    svc, alice = app_env.svc, app_env.alice
+    made = _seed(app_env, 3)
+    svc.set_session_active(made[0].session_id, user=alice, active=False)
+    svc.set_session_pinned(made[1].session_id, user=alice, pinned=True)
+    at = app_env.page("sessions")
+    assert [t.split("**")[0] for t in _titles(at)] == ["Session 02", "Session 01"]
+    at.segmented_control(key="show").set_value("Archived").run()
+    assert_no_exception(at)
+    assert _titles(at) == ["Session 00** :gray-badge[:material/archive: Archived]"]
+    at.segmented_control(key="show").set_value("All").run()
+    assert len(_titles(at)) == 3
+    at.toggle(key="pinned").set_value(True).run()
+    assert [t.split("**")[0] for t in _titles(at)] == ["Session 01"]
+    # unpin from the row: the pinned-only list is empty then
+    at.button(key=f"pa-pin-{made[1].session_id}").click().run()
+    assert_no_exception(at)
+    assert not svc.get_session(made[1].session_id, user=alice).pinned
+    assert "No pinned conversations" in texts(at)
+    # archive from the row
+    at.toggle(key="pinned").set_value(False).run()
+    at.segmented_control(key="show").set_value("Active").run()
+    at.button(key=f"pa-arch-{made[2].session_id}").click().run()
+    assert svc.get_session(made[2].session_id, user=alice).is_active is False
+    assert [t.split("**")[0] for t in _titles(at)] == ["Session 01"]

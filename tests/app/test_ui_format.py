@@ -83,8 +83,34 @@ def test_labels_and_bytes():
     assert fmt.selected_label(3) == "Download CSV (3 selected sessions)"
     data = exports.csv_bytes(["a,b\r\n", "ü,1\r\n"])
     assert data == "a,b\r\nü,1\r\n".encode()  # UTF-8 without a BOM, as the README says
-    name = fmt.csv_file_name("x", now=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
-    assert name == "x-20260102-0304.csv"
+    name = exports.metrics_file_name("Alice", "everyone", date(2026, 1, 2), date(2026, 1, 31))
+    assert name == "alice-analytics-everyone-2026-01-02-to-2026-01-31.csv"
+
+
+def test_file_names_say_what_they_hold():
+    now = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    sid = "3f2a1b9c-0000-4000-8000-000000000000"
+    one = exports.session_export_name("alice", "Weekend in Lisbon", sid, "csv", now=now)
+    assert one == "alice-weekend-in-lisbon-2026-12-01.csv"
+    every = exports.selection_export_name("alice", 0, "csv", now=now)
+    assert every == "alice-all-conversations-2026-12-01.csv"
+    assert exports.selection_export_name("Carol", 3, "json", now=now) == (
+        "carol-3-conversations-2026-12-01.json"
+    )
+    assert exports.selection_export_name("bob", 1, "csv", now=now) == (
+        "bob-1-conversation-2026-12-01.csv"
+    )
+    # A title that reads like the all-sessions or a selection name never takes that name.
+    for title in ("All conversations", "all-conversations", "3 conversations", "Analytics"):
+        name = exports.session_export_name("alice", title, sid, "csv", now=now)
+        assert name not in (every, exports.selection_export_name("alice", 3, "csv", now=now))
+        assert "3f2a1b9c" in name
+    assert exports.session_export_name("alice", None, sid, "md", now=now) == (
+        "alice-chat-3f2a1b9c-2026-12-01.md"
+    )
+    assert exports.session_export_name("../x", "東京", sid, "md", now=now) == (
+        "x-chat-3f2a1b9c-2026-12-01.md"
+    )
 
 
 def test_no_remote_images_turns_images_into_links():
@@ -111,3 +137,14 @@ def test_no_remote_images_stream_catches_images_split_across_chunks():
         )
     assert list(fmt.no_remote_images_stream(["hi ", "there!"])) == ["hi ", "there", "!"]
     assert list(fmt.no_remote_images_stream([])) == []
+
+
+def test_literal_markdown_keeps_urls_and_addresses_from_becoming_links():
+    from ui.session_search import WORD_JOINER, literal
+
+    out = literal("see http://evil.example, www.evil.com or a@b.com *now*")
+    assert "http:" + WORD_JOINER + "//" in out and "w" + WORD_JOINER + "ww" in out
+    assert "@" + WORD_JOINER + "b" in out and "\\*now\\*" in out
+    assert out.replace(WORD_JOINER, "").replace("\\", "") == (
+        "see http://evil.example, www.evil.com or a@b.com *now*"
+    )

@@ -11,16 +11,6 @@ from ui import import_export as ie
 NOW = datetime(2026, 12, 1, 9, 5, tzinfo=UTC)
 
 
-def test_file_names_say_who_what_and_when():
-    assert fmt.export_file_name("alice", "all", "json", now=NOW) == (
-        "personal-assistant-alice-all-20261201-0905.json"
-    )
-    assert fmt.export_file_name("Carol", fmt.selection_name(3), "csv", now=NOW) == (
-        "personal-assistant-carol-3-sessions-20261201-0905.csv"
-    )
-    assert fmt.selection_name(0) == "all" and fmt.selection_name(1) == "1-session"
-
-
 def test_slug_is_safe_ascii_with_a_fallback():
     assert fmt.slug("Trip: Rome / Naples!", fallback="x") == "trip-rome-naples"
     assert fmt.slug("Crème brûlée", fallback="x") == "creme-brulee"

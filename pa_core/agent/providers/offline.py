@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -22,13 +23,34 @@ OFFLINE_MODEL = "offline-tools-1"
 
 CAPABILITIES = (
     "- **Calculator**: “What is 12 * 7?”, “sqrt(2) * 10”, “15% of 80”, “2^32”\n"
-    "- **Date and time**: “What time is it in Tokyo?”, “What's the date in Europe/Paris?”\n"
+    "- **Date and time**: “What time is it?”, “What's the date in Europe/Paris?”\n"
     "- **Search your past conversations**: “Search my conversations for invoices”\n"
     "- **This conversation**: “Summarize this conversation” or “Show session statistics”"
 )
+ENABLE_MODEL = "set `PA_LLM_API_KEY` or `PA_LLM_BASE_URL` to connect a model"
 NO_MODEL_NOTE = (
-    "No language model is configured, so I'm running as the offline assistant. "
-    "Set `PA_LLM_BASE_URL` / `PA_LLM_API_KEY` (any OpenAI-compatible server) for free-form answers."
+    "No language model is configured, so I'm running as the offline assistant: "
+    f"{ENABLE_MODEL} (any OpenAI-compatible server) for free-form answers."
+)
+HELP_TEXT = f"{NO_MODEL_NOTE}\n\nHere is what I can do offline:\n{CAPABILITIES}"
+# What the offline assistant says to anything its tools do not cover: one or two short lines,
+# chosen by the prompt (the same question gets the same answer), none quoting the question, so
+# the stored replies neither repeat one block nor turn up in a search for the user's words.
+CANNOT_DO = (
+    "I can't answer that offline — no language model is connected ({enable}). "
+    "Type **help** to see what works without one.",
+    "That needs a language model, and none is configured ({enable}). "
+    "Offline I do arithmetic, dates and times, and search your chats.",
+    "No model is connected, so I can't help with that here ({enable}). "
+    "Try a sum, “what time is it?” or “search my chats for …”.",
+    "Offline mode: only calculator, date/time, search and session stats work. "
+    "For anything else, {enable}.",
+)
+GREETINGS = (
+    "Hello! I'm the offline assistant (no model connected). Type **help** to see what I can do.",
+    "Hi! No language model is connected, so I handle sums, dates, times and searches. "
+    "Type **help** for examples.",
+    "Hey! I'm running offline; {enable} for a full assistant. **help** lists what works now.",
 )
 
 _ARITH_CHARS = r"[\d\s.,+\-*/^%×÷−()xX]"
@@ -61,7 +83,12 @@ _CALC_CUE = re.compile(
     r"\b(what\s*(?:is|'s)|calculate|calc|compute|how\s+much|evaluate|solve|result)\b|[=?]",
     re.IGNORECASE,
 )
-_GREETING = re.compile(r"^\s*(hi|hello|hey|good\s+(morning|afternoon|evening)|help)\b", re.I)
+_GREETING = re.compile(r"^\s*(hi|hello|hey|good\s+(morning|afternoon|evening))\b", re.I)
+_HELP = re.compile(
+    r"^\s*(?:/?help|\?|what\s+can\s+you\s+do|commands|how\s+do\s+(?:i|you)\s+use\s+(?:you|this))"
+    r"\s*[?!.]*\s*$",
+    re.I,
+)
 
 
 class OfflineProvider:
@@ -83,9 +110,7 @@ class OfflineProvider:
         result.model = self.model
         text = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         reply = self.answer(text, ctx, result)
-        prompt_chars = sum(len(m.get("content") or "") for m in messages)
-        result.add_usage(_estimate(prompt_chars), _estimate(len(reply)), None)
-        result.estimated_tokens = True
+        # No model, no tokens: the token count stays None (nothing is made up for analytics).
         if not stream:
             yield reply
             return
@@ -186,13 +211,17 @@ def _present(name: str, args: dict[str, Any], output: str) -> str:
 
 
 def _fallback(text: str) -> str:
-    opener = "Hello! " if _GREETING.match(text) else ""
-    return f"{opener}{NO_MODEL_NOTE}\n\nHere is what I can do offline:\n{CAPABILITIES}"
+    """The full help on an explicit 'help'; otherwise a short line chosen by the prompt."""
+    if _HELP.match(text):
+        return HELP_TEXT
+    variants = GREETINGS if _GREETING.match(text) else CANNOT_DO
+    return _pick(variants, text).format(enable=ENABLE_MODEL)
 
 
-def _estimate(chars: int) -> int:
-    """A rough token count (about 4 characters per token), marked as estimated in metadata."""
-    return max(1, (chars + 3) // 4) if chars else 0
+def _pick(variants: tuple[str, ...], text: str) -> str:
+    """One of `variants`, the same for the same prompt (a stable hash, not Python's salted one)."""
+    digest = hashlib.blake2s(" ".join(text.casefold().split()).encode(), digest_size=4).digest()
+    return variants[int.from_bytes(digest, "big") % len(variants)]
 
 
 def _chunks(reply: str) -> Iterator[str]:
