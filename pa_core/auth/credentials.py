@@ -145,15 +145,22 @@ def check_new_password(password: Any) -> str:
 
 @contextmanager
 def _locked(path: Path | str) -> Iterator[None]:
-    """Serialise read-modify-write of the config between threads and processes (a lock file)."""
+    """Serialise read-modify-write of the config between threads and processes (a lock file);
+    a file that cannot be written is an AuthConfigError."""
     lock_path = Path(path).with_name(f".{Path(path).name}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with _write_lock, open(lock_path, "a", encoding="utf-8") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    try:
+        with _write_lock:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(lock_path, "a", encoding="utf-8") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+    except OSError as exc:
+        raise AuthConfigError(
+            f"The auth config {path} cannot be written: {exc.strerror or exc}"
+        ) from None
 
 
 def add_user(
