@@ -87,26 +87,29 @@ class AdminMixin:
         email: str | None = None,
         role: str = "user",
     ) -> UserRecord:
-        """Add a login (bcrypt hash in the credentials file) and its user row, audited."""
+        """Add a login (bcrypt hash in the credentials file) and its user row, audited.
+
+        A row without a login (restored from a backup, say) gets the login: the audit event
+        says so (`existing_account`).
+        """
         credentials.check_new_username(username)
         credentials.check_new_password(password)
         check_user_role(role)
         display_name = (display_name or "").strip() or None
         email = (email or "").strip() or None
+        profile = {"display_name": display_name or username, "email": email, "role": role}
+        profile = {k: v for k, v in profile.items() if v is not None}
         with self.transaction(write=True, everyone=True) as conn:
             acting = self._admin(conn, actor)
-            if users.find_user(conn, username) is not None:
-                raise ValidationError(
-                    f"An account named {username!r} already exists in the database; "
-                    "choose another name."
-                )
-            profile = {"display_name": display_name or username, "email": email, "role": role}
-            user = users.insert_user(conn, username, {k: v for k, v in profile.items() if v})
+            existing = users.find_user(conn, username)  # e.g. restored from a backup, no login
+            if existing is not None:
+                user = users.update_user(conn, existing, profile)
+            else:
+                user = users.insert_user(conn, username, profile)
             if user is None:
                 raise ValidationError(f"An account named {username!r} was just created.")
-            audit.record(
-                conn, actor=acting, action="user.add", target=username, details={"role": role}
-            )
+            details = {"role": role, "existing_account": existing is not None}
+            audit.record(conn, actor=acting, action="user.add", target=username, details=details)
             credentials.add_user(
                 auth_config,
                 username,

@@ -1,4 +1,4 @@
-"""Administration through the service: users, roles, disabling, passwords, retention (both backends)."""
+"""Administration through the service: users, roles, disabling, passwords, retention."""
 
 from __future__ import annotations
 
