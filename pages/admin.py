@@ -23,7 +23,7 @@ st.caption(
 admin_view.show_flash()
 
 try:
-    people = svc.admin_users(user)
+    people = svc.admin_users(user, auth_config=auth_config)
 except PAError as exc:
     ui.show_error(exc, "The users could not be listed")
     st.stop()
@@ -54,8 +54,12 @@ with manage, st.container(border=True):
                 lambda: svc.admin_set_role(user, target.username, role, auth_config=auth_config),
                 f"{target.username} is now {role}.",
             )
-        label = "Enable account" if target.disabled_at else "Disable account"
-        if st.button(label, key="pa-admin-toggle", icon=":material/block:"):
+        label, icon = (
+            ("Enable account", ":material/check_circle:")
+            if target.disabled_at
+            else ("Disable account", ":material/block:")
+        )
+        if st.button(label, key="pa-admin-toggle", icon=icon):
             admin_view.act(
                 lambda: svc.admin_set_disabled(user, target.username, not target.disabled_at),
                 f"{target.username} is {'enabled' if target.disabled_at else 'disabled'}.",
@@ -76,7 +80,7 @@ with manage, st.container(border=True):
 
 with add, st.container(border=True):
     st.markdown("**Add a user**")
-    with st.form("pa-admin-add", clear_on_submit=False):
+    with st.form("pa-admin-add", clear_on_submit=True):
         username = st.text_input("Username", placeholder="e.g. dana")
         display_name = st.text_input("Display name (optional)")
         email = st.text_input("Email (optional)")

@@ -20,7 +20,13 @@ from pa_core.errors import ValidationError
 from pa_core.models import utcnow
 from pa_core.records import AuditEvent, UserOverview, UserRecord
 from pa_core.service import admin, audit, users
-from pa_core.validation import check_limit, check_optional_int, check_user_role, user_id_of
+from pa_core.validation import (
+    check_limit,
+    check_optional_int,
+    check_user_role,
+    check_username,
+    user_id_of,
+)
 
 AUDIT_CSV_BATCH = 1000
 
@@ -70,11 +76,38 @@ class AdminMixin:
         with self.transaction(user_id=uid) as conn:
             return admin.find_by_id(conn, uid)
 
-    def admin_users(self, actor: Actor) -> list[UserOverview]:
-        """Every user with session and message counts and last activity (one query)."""
+    def admin_users(
+        self, actor: Actor, *, auth_config: Path | str | None = None
+    ) -> list[UserOverview]:
+        """Every user with session and message counts and last activity (one query).
+
+        With `auth_config`, logins of the credentials file that never logged in get their row
+        first (as their first login would), so they are listed and can be disabled too.
+        """
+        if auth_config is not None:
+            self._rows_for_logins(actor, auth_config)
         with self.transaction(everyone=True) as conn:
             self._admin(conn, actor)
             return admin.user_overview(conn)
+
+    def _rows_for_logins(self, actor: Actor, auth_config: Path | str) -> None:
+        """Create the missing user rows of the credentials file's logins (profile from it)."""
+        config = credentials.load_auth_config(auth_config)
+        with self.transaction(everyone=True) as conn:
+            self._admin(conn, actor)
+            known = {u.username.casefold() for u in users.list_users(conn)}
+        missing = [
+            str(n) for n in config["credentials"]["usernames"] if str(n).casefold() not in known
+        ]
+        if not missing:
+            return
+        with self.transaction(write=True, everyone=True) as conn:
+            for name in missing:
+                try:
+                    changes = users.profile_changes(**credentials.user_profile(config, name))
+                    users.insert_user(conn, check_username(name), changes)
+                except ValidationError:
+                    continue  # a name the database refuses never logs in either
 
     def admin_add_user(
         self,

@@ -218,3 +218,14 @@ def test_retention_preview_then_cleanup(svc, root, carol, engine):
     assert svc.get_session(sessions[0].session_id, user=carol) is not None  # pinned stays
     with pytest.raises(ValidationError):
         svc.retention_preview(root, -1)
+
+
+def test_logins_that_never_logged_in_are_listed(svc, root, auth_path):
+    auth.add_user(auth_path, "Hank", "hank-password-1", name="Hank Hill", email="h@x.org")
+    assert svc.get_user("Hank") is None
+    rows = {u.username: u for u in svc.admin_users(root, auth_config=auth_path)}
+    assert rows["Hank"].display_name == "Hank Hill" and rows["Hank"].sessions == 0
+    svc.admin_set_disabled(root, "hank", True)  # any case, like a login
+    with pytest.raises(UserDisabled):
+        auth.sync_user(svc, _config(auth_path), "hank")
+    assert len(svc.admin_users(root, auth_config=auth_path)) == 2  # nothing twice
