@@ -60,12 +60,12 @@ def test_admin_adds_then_disables_a_user(browser, pg_app):
         expect(nav.get_by_role("link", name="Chat")).to_be_visible()
         expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
         dana.goto(server.url + "/admin")
-        expect(
-            dana.get_by_placeholder(CHAT_INPUT).or_(dana.get_by_text("Page not found"))
-        ).to_be_visible()
+        expect(dana.get_by_text("Page not found")).to_be_visible()  # Streamlit's own notice
+        expect(dana.get_by_placeholder(CHAT_INPUT)).to_be_visible()  # and the chat instead
         wait_idle(dana)
         expect(dana.get_by_text("Audit log")).to_have_count(0)
         expect(dana.get_by_text("Manage a user")).to_have_count(0)
+        screenshot(dana, "admin-url-as-non-admin")
 
         # the admin disables dana
         admin.get_by_test_id("stSelectbox").filter(has_text="User").click()
