@@ -60,14 +60,15 @@ class AdminMixin:
         """The user row named `username` (exact, then any case); ValidationError when none."""
         if not isinstance(username, str) or not username.strip():
             raise ValidationError("Choose a user.")
-        user = users.find_user(conn, username.strip())
+        name = username.strip()
+        user = users.find_user(conn, name)
         if user is None:
             matches = [
-                u for u in users.list_users(conn) if u.username.casefold() == username.casefold()
+                u for u in users.list_users(conn) if u.username.casefold() == name.casefold()
             ]
             user = matches[0] if len(matches) == 1 else None
         if user is None:
-            raise ValidationError(f"There is no user {username.strip()!r}.")
+            raise ValidationError(f"There is no user {name!r}.")
         return user
 
     def refresh_user(self, user: UserRecord) -> UserRecord | None:
