@@ -3,6 +3,8 @@ a non-admin never sees the page; the audit log shows what happened."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from browser_helpers import CHAT_INPUT, PASSWORDS, TIMEOUT_MS, login, screenshot, wait_idle
 from playwright.sync_api import expect
@@ -77,6 +79,11 @@ def test_admin_adds_then_disables_a_user(browser, pg_app):
         for text in ("user disabled", "user added", "dana"):
             expect(_grid(admin, 1)).to_contain_text(text)
         expect(_grid(admin, 0)).to_contain_text("disabled")
+        with admin.expect_download() as download:
+            admin.get_by_role("button", name="Download audit log (CSV)").click()
+        csv_text = Path(download.value.path()).read_text(encoding="utf-8")
+        assert csv_text.startswith("id,at,actor_username,action,target,details")
+        assert ",alice,user.disable,dana," in csv_text and DANA_PW not in csv_text
         admin.set_viewport_size({"width": 1280, "height": 2300})  # the whole page in one shot
         expect(_grid(admin, 1)).to_contain_text("user disabled")
         screenshot(admin, "admin-desktop")

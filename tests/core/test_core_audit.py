@@ -145,7 +145,7 @@ def test_csv_export_is_guarded_and_complete(svc, root, monkeypatch):
     targets = [r[4] for r in rows[1:]]
     assert targets == ["plain", "'=cmd", "'-mallory", "'@eve", "root"]
     assert rows[1][3] == "user.disable" and rows[-1][2] == audit.CLI_ACTOR
-    assert json.loads(rows[-1][5]) == {"role": "admin"}
+    assert json.loads(rows[-1][5]) == {"role": "admin", "existing_account": False}
 
 
 def test_a_non_admin_reads_no_audit(svc, root, auth_path):
