@@ -31,7 +31,8 @@ def require_admin(conn: Connection, actor: UserRecord) -> UserRecord:
 
 
 def user_overview(conn: Connection) -> list[UserOverview]:
-    """Every user with their session and message counts and last activity (one query)."""
+    """Every user (by name, any case) with session and message counts and last activity, in
+    one query."""
     per_user = (
         select(
             SESSIONS.c.user_id,
@@ -50,7 +51,7 @@ def user_overview(conn: Connection) -> list[UserOverview]:
             per_user.c.last_activity_at,
         )
         .outerjoin(per_user, per_user.c.user_id == USERS.c.id)
-        .order_by(USERS.c.username)
+        .order_by(func.lower(USERS.c.username), USERS.c.username)
     ).all()
     return [_overview(row) for row in rows]
 
