@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+import pa_core
 from pa_core import ValidationError, auth
 from pa_core.errors import PermissionDenied, UserDisabled
 from pa_core.service.facade_admin import COMMAND_LINE
@@ -229,3 +230,43 @@ def test_logins_that_never_logged_in_are_listed(svc, root, auth_path):
     with pytest.raises(UserDisabled):
         auth.sync_user(svc, _config(auth_path), "hank")
     assert len(svc.admin_users(root, auth_config=auth_path)) == 2  # nothing twice
+
+
+def test_revision_0005_upgrades_a_populated_database(db_url, engine, svc):
+    from pa_core.migrate import downgrade
+
+    downgrade(db_url, "0004")
+    now = datetime.now(UTC)
+    stamp = now.replace(tzinfo=None) if engine.dialect.name == "sqlite" else now
+    sid = "6f1c2a9e-0d7b-4c55-9a43-2f1e8d7c6b5a"
+    with engine.begin() as conn:
+        uid = conn.execute(
+            text("INSERT INTO users (username, role, created_at) VALUES ('old', 'user', :t)"),
+            {"t": stamp},
+        ).lastrowid
+        uid = uid or conn.execute(text("SELECT id FROM users WHERE username = 'old'")).scalar()
+        conn.execute(
+            text(
+                "INSERT INTO conversation_sessions (session_id, user_id, is_active, message_count,"
+                " created_at, last_activity_at, pinned) VALUES (:s, :u, true, 1, :t, :t, false)"
+            ),
+            {"s": sid, "u": uid, "t": stamp},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO conversation_messages (session_id, user_id, role, content, has_error,"
+                " created_at) VALUES (:s, :u, 'user', 'an ancient walrus', false, :t)"
+            ),
+            {"s": sid, "u": uid, "t": stamp},
+        )
+    engine.dispose()
+    pa_core.migrate(db_url)
+    old = svc.get_user("old")
+    assert old is not None and old.disabled_at is None
+    assert [h.session_id for h in svc.search_messages(old, "walrus")] == [sid]
+    svc.add_message(sid, user=old, content="a fresh narwhal")  # the search triggers survived
+    assert [h.session_id for h in svc.search_messages(old, "narwhal")] == [sid]
+    root = svc.ensure_user("root", role="admin")
+    overview = {u.username: u for u in svc.admin_users(root)}
+    assert (overview["old"].sessions, overview["old"].messages) == (1, 2)
+    assert svc.audit_events(root) == []
