@@ -35,7 +35,7 @@ def main() -> None:
     user = login.logged_in_user(ctx, pages)
     if user is None:
         return  # the login form is shown
-    nav = st.navigation(pages)
+    nav = st.navigation(ui.app_pages(user))  # Admin only for admins
     ui.restore_requested_query()
     login.account_sidebar(ctx, user)
     ui.run_page(nav)

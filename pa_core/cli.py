@@ -1,10 +1,9 @@
 """Command line: python -m pa_core migrate | cleanup | export-csv | export-json | import |
-backup | restore | user | token | serve-api | demo-data | spool."""
+backup | restore | user | token | serve-api | demo-data | spool (user: pa_core.cli_users)."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import BinaryIO
 import uvicorn
 from tqdm import tqdm
 
-from pa_core import auth, cli_data
+from pa_core import auth, cli_data, cli_users
 from pa_core.api import create_app
 from pa_core.cli_spool import add_spool_commands
 from pa_core.config import Settings, get_settings
@@ -112,32 +111,6 @@ def cmd_export_csv(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _read_password(args: argparse.Namespace) -> str:
-    """--password, else a prompt (a terminal) or one line of stdin."""
-    if args.password is not None:
-        return args.password
-    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
-    return password.rstrip("\n")
-
-
-def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
-    """Add a login to the auth config and the users table."""
-    password = _read_password(args)
-    path = _auth_path(args, settings)
-    auth.add_user(path, args.username, password, name=args.name, email=args.email, admin=args.admin)
-    auth.sync_user(_service(settings), auth.load_auth_config(path), args.username)
-    print(f"added {'admin' if args.admin else 'user'} {args.username!r} to {path}")
-    return 0
-
-
-def cmd_user_list(args: argparse.Namespace, settings: Settings) -> int:
-    """List the logins of the auth config."""
-    config = auth.load_auth_config(_auth_path(args, settings))
-    for name in sorted(config["credentials"]["usernames"]):
-        print(f"{name}\t{auth.user_profile(config, name)['role']}")
-    return 0
-
-
 def _login_user(
     args: argparse.Namespace, settings: Settings
 ) -> tuple[ConversationService, UserRecord]:
@@ -230,21 +203,6 @@ def _add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--messages", type=int, default=10)
 
 
-def _add_user_commands(sub: argparse._SubParsersAction) -> None:
-    """user add | list."""
-    users = sub.add_parser("user", help="manage logins")
-    actions = users.add_subparsers(required=True, metavar="ACTION")
-    p = _command(actions, "add", cmd_user_add)
-    p.add_argument("username")
-    p.add_argument("--password", help="default: prompt (or read one line from stdin)")
-    p.add_argument("--name")
-    p.add_argument("--email")
-    p.add_argument("--admin", action="store_true")
-    p.add_argument("--auth-config", help="overrides PA_AUTH_CONFIG")
-    p = _command(actions, "list", cmd_user_list)
-    p.add_argument("--auth-config", help="overrides PA_AUTH_CONFIG")
-
-
 def _add_token_commands(sub: argparse._SubParsersAction) -> None:
     """token create | list | revoke."""
     tokens = sub.add_parser("token", help="manage REST API tokens")
@@ -270,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     _add_data_commands(sub)
     cli_data.add_commands(sub, _command)
-    _add_user_commands(sub)
+    cli_users.add_commands(sub, _command)
     _add_token_commands(sub)
     add_spool_commands(sub)
     p = _command(sub, "serve-api", cmd_serve_api)

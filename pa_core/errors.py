@@ -27,3 +27,17 @@ class MigrationError(PAError):
 
 class ImportTooLarge(ValidationError):
     """An import file (or a zip entry) is over the documented size limit."""
+
+
+class PermissionDenied(PAError):
+    """The acting user may not do this (administration is for admins only)."""
+
+    def __init__(self, message: str = "Only administrators can do that."):
+        super().__init__(message)
+
+
+class UserDisabled(PAError):
+    """The account is disabled by an administrator: it cannot log in, by any route."""
+
+    def __init__(self, message: str = "This account is disabled. Ask your administrator."):
+        super().__init__(message)

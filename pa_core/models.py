@@ -80,6 +80,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set by an administrator: a disabled user cannot log in (form, API, token) until enabled.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ConversationSession(Base):
@@ -173,3 +175,19 @@ class LoginAttempt(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditLog(Base):
+    """Who did what and when, for administrative and sensitive actions (no content, no secrets)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # NULL for the command line; the username is kept so the history survives a deleted user.
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_username: Mapped[str] = mapped_column(String(MAX_USERNAME_CHARS))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[Any | None] = mapped_column(JSONType)

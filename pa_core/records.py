@@ -15,11 +15,17 @@ class UserRecord(NamedTuple):
     email: str | None
     role: str
     created_at: datetime
+    disabled_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
         """True for role 'admin'."""
         return self.role == "admin"
+
+    @property
+    def is_disabled(self) -> bool:
+        """True when an administrator disabled the account."""
+        return self.disabled_at is not None
 
 
 class MessageRecord(NamedTuple):
@@ -170,3 +176,30 @@ class ConversationHits(NamedTuple):
     is_active: bool
     matches: list[MatchedMessage]
     match_count: int  # matches among the hits read (at most the search window)
+
+
+class UserOverview(NamedTuple):
+    """One row of the admin page's user table: the account, its activity and counts only."""
+
+    id: int
+    username: str
+    display_name: str | None
+    email: str | None
+    role: str
+    created_at: datetime
+    disabled_at: datetime | None
+    sessions: int
+    messages: int
+    last_activity_at: datetime | None
+
+
+class AuditEvent(NamedTuple):
+    """A row of `audit_log`: who did what, when, to whom; details never hold content or secrets."""
+
+    id: int
+    at: datetime
+    actor_user_id: int | None
+    actor_username: str
+    action: str
+    target: str | None
+    details: dict[str, Any] | None

@@ -8,6 +8,7 @@ declared inside the runtime.
 from ui.guard import (
     app_pages,
     remember_requested_query,
+    require_admin,
     require_first_run,
     require_login,
     restore_requested_query,
@@ -21,6 +22,7 @@ __all__ = [
     "app_pages",
     "current_user",
     "remember_requested_query",
+    "require_admin",
     "require_first_run",
     "require_login",
     "restore_requested_query",

@@ -20,13 +20,22 @@ APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
 GATED_KEY = "pa_gated_run"  # True while app.py runs the page it chose (after the login gate)
 
 
-def app_pages() -> list[st.Page]:
-    """The pages of the app, in navigation order (Chat is the default, at /)."""
-    return [
+def app_pages(user: UserRecord | None = None) -> list[st.Page]:
+    """The pages of the app, in navigation order (Chat is the default, at /).
+
+    Admin is registered for admins only; without a user (the hidden navigation of the login
+    form, which runs no page) it is kept so an admin's refresh of /admin stays there.
+    """
+    pages = [
         st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
         st.Page("pages/sessions.py", title="Sessions", icon=":material/history:"),
         st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
     ]
+    if user is None or user.is_admin:
+        pages.append(
+            st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:")
+        )
+    return pages
 
 
 def setup_pages() -> list[st.Page]:
@@ -48,6 +57,15 @@ def require_login() -> UserRecord:
     _through_app()
     user = state.current_user()
     if user is None:  # app.py runs pages only for a logged-in user
+        st.stop()
+    return user
+
+
+def require_admin() -> UserRecord:
+    """The logged-in admin; anyone else sees "Page not found" and nothing of the page."""
+    user = require_login()
+    if not user.is_admin:
+        st.error("Page not found.", icon=":material/search_off:")
         st.stop()
     return user
 

@@ -19,7 +19,8 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
-from pa_core import ConversationService, PAError, UserRecord, auth
+from pa_core import ConversationService, PAError, StorageError, UserRecord, auth
+from pa_core.errors import UserDisabled
 from ui import state
 
 COOKIE_WAIT_S = 2.0  # longest wait for the cookie component before drawing the login form
@@ -31,6 +32,7 @@ COOKIE_COMPONENT_KEY = "init"  # the key streamlit-authenticator's CookieManager
 # A pending cookie write: ("set" | "delete", started). The action is also the key under which
 # the CookieManager component reports (True) once the browser has run it.
 COOKIE_PENDING_KEY = "pa_cookie_pending"
+LOGIN_ERROR_KEY = "pa_login_refused"  # why the last login was refused (a disabled account)
 logger = logging.getLogger(__name__)
 THROTTLE = auth.LoginThrottle()  # counts live in the database: shared with the API and replicas
 
@@ -121,17 +123,32 @@ def _mark_logged_in(ctx: LoginContext, name: str) -> None:
 
 
 def _synced_user(ctx: LoginContext, name: str) -> UserRecord:
-    """The user row for `name`, created or updated once per browser session."""
+    """The user row for `name`, created or updated once per browser session, read again on
+    every run so a disable or a role change counts at the next click."""
     user = state.current_user()
-    if user is None or user.username != name:
-        try:
+    try:
+        if user is None or user.username != name:
             user = auth.sync_user(ctx.service, ctx.config, name)
-        except PAError as exc:
-            logger.exception("Could not open the account of %s", name)
-            st.error(f"Could not open your account: {state.user_message(exc)}")
-            st.stop()
-        state.set_current_user(user)
+        else:
+            user = _still_active(ctx, user)
+    except UserDisabled as exc:
+        st.session_state[LOGIN_ERROR_KEY] = str(exc)
+        log_out(ctx)  # reruns into the login form, which shows why
+    except PAError as exc:
+        logger.exception("Could not open the account of %s", name)
+        st.error(f"Could not open your account: {state.user_message(exc)}")
+        st.stop()
+    state.set_current_user(user)
     return user
+
+
+def _still_active(ctx: LoginContext, user: UserRecord) -> UserRecord:
+    """The user's current row; the known record while the database is down (the chat page
+    keeps working through an outage); UserDisabled when an administrator disabled them."""
+    try:
+        return auth.ensure_active(ctx.service, user)
+    except StorageError:
+        return user
 
 
 def _authenticator(ctx: LoginContext) -> stauth.Authenticate:
@@ -285,11 +302,15 @@ def client_address() -> str | None:
 def _after_login_attempt() -> None:
     """Store the cookie after a login, or say why the form is still there."""
     status = st.session_state.get("authentication_status")
+    if status is not None:
+        st.session_state.pop(LOGIN_ERROR_KEY, None)  # a new attempt: the old refusal is done
     if status:
         # Keep the cookie component up until the browser has stored the login cookie.
         _start_cookie_write("set")
     elif status is False:
         st.error("Username or password is incorrect.")
+    elif refused := st.session_state.get(LOGIN_ERROR_KEY):
+        st.error(refused, icon=":material/block:")  # a disabled account, until the next try
     else:
         st.caption("Ask your administrator for an account (`python -m pa_core user add NAME`).")
 

@@ -12,7 +12,7 @@ import logging
 
 import streamlit as st
 
-from pa_core import PAError, UserRecord, auth
+from pa_core import PAError, StorageError, UserRecord, auth
 from ui import guard, state
 from ui.format import md_text
 
@@ -24,7 +24,7 @@ def run_app(pages: list[st.Page]) -> None:
     user = logged_in_user(pages)
     if user is None:
         return  # the login button is shown
-    nav = st.navigation(pages)
+    nav = st.navigation(guard.app_pages(user))  # Admin only for admins
     guard.restore_requested_query()
     account_sidebar(user)
     guard.run_page(nav)
@@ -70,7 +70,9 @@ def _synced_user(claims: dict) -> UserRecord:
                 admin_group=settings.oidc_admin_group,
                 group_claim=settings.oidc_group_claim,
             )
-            state.set_current_user(user)
+        else:
+            user = _still_active(user)
+        state.set_current_user(user)
     except PAError as exc:
         logger.warning("Could not open the account of an OIDC login: %s", exc)
         st.error(f"Could not open your account: {state.user_message(exc)}")
@@ -78,6 +80,15 @@ def _synced_user(claims: dict) -> UserRecord:
             st.logout()
         st.stop()
     return user
+
+
+def _still_active(user: UserRecord) -> UserRecord:
+    """The user's current row; the known record while the database is down; UserDisabled when
+    an administrator disabled them."""
+    try:
+        return auth.ensure_active(state.service(), user)
+    except StorageError:
+        return user
 
 
 def account_sidebar(user: UserRecord) -> None:

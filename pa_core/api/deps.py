@@ -15,7 +15,7 @@ from pa_core.api.schemas import NoQuery
 from pa_core.api.state import ApiState
 from pa_core.auth import AuthConfigError, TooManyFailedLogins
 from pa_core.config import Settings
-from pa_core.errors import ValidationError
+from pa_core.errors import UserDisabled, ValidationError
 from pa_core.records import UserRecord
 from pa_core.service import ConversationService
 
@@ -122,7 +122,7 @@ def current_user(
     header: Annotated[str | None, Security(basic_scheme)],
     _bearer: Annotated[str | None, Security(bearer_scheme)],
 ) -> UserRecord:
-    """The caller; 401 without valid credentials, 429 while their account or address is paused.
+    """The caller; 401 without valid credentials, 403 when disabled, 429 while paused.
 
     The address is the peer's (uvicorn puts X-Forwarded-For's there only for trusted proxies).
     """
@@ -136,6 +136,8 @@ def current_user(
         user = None
     except TooManyFailedLogins as exc:
         raise APIError(429, str(exc), {"Retry-After": str(exc.retry_after_s)}) from None
+    except UserDisabled as exc:  # right credentials, but an administrator disabled the account
+        raise APIError(403, str(exc)) from None
     if user is None:
         wrong = "That API token is not valid." if parse_bearer(header) else None
         raise APIError(401, wrong or "Wrong username or password.", UNAUTHORIZED)

@@ -112,8 +112,8 @@ class BasicAuthenticator:
         name = auth.find_username(config, username)
         key = self._key(username, password)
         user = self._cached(key, config, name)
-        if user is not None:
-            return user  # a cached (known good) password is never throttled
+        if user is not None:  # a cached (known good) password is never throttled
+            return auth.ensure_active(service, user)  # disabled since? (UserDisabled)
 
         def check() -> bool:
             self.bcrypt_checks += 1

@@ -17,12 +17,15 @@ from pa_core.auth.credentials import (
     MIN_PASSWORD_CHARS,
     AuthConfigError,
     add_user,
+    check_new_password,
+    check_new_username,
     find_username,
     has_users,
     hash_password,
     is_password_hash,
     load_auth_config,
     save_auth_config,
+    update_user_entry,
     user_entry,
     user_profile,
     verify_password,
@@ -37,7 +40,7 @@ from pa_core.auth.setup_code import (
     remove_setup_code,
     setup_code_path,
 )
-from pa_core.auth.sync import UnknownUser, sync_user
+from pa_core.auth.sync import UnknownUser, ensure_active, sync_user
 from pa_core.auth.throttle import LoginThrottle, TooManyFailedLogins
 
 __all__ = [
@@ -55,7 +58,10 @@ __all__ = [
     "UnknownUser",
     "add_user",
     "announce_setup_code",
+    "check_new_password",
+    "check_new_username",
     "check_setup_code",
+    "ensure_active",
     "ensure_setup_code",
     "find_username",
     "has_users",
@@ -74,6 +80,7 @@ __all__ = [
     "save_auth_config",
     "setup_code_path",
     "sync_oidc_user",
+    "update_user_entry",
     "sync_user",
     "user_entry",
     "user_from_token",

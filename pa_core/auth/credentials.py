@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import fcntl
 import os
 import re
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +25,9 @@ CACHE_MAX_FILES = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,150}$")
 _BCRYPT = re.compile(r"^\$2[aby]\$\d+\$.{53}$")  # what streamlit-authenticator accepts
 
-_cache: dict[tuple[str, int, int], dict[str, Any]] = {}
+_cache: dict[tuple[str, int, int, int], dict[str, Any]] = {}
 _cache_lock = threading.Lock()
+_write_lock = threading.Lock()  # one writer per process; flock orders the processes
 
 
 class AuthConfigError(ValidationError):
@@ -33,16 +37,17 @@ class AuthConfigError(ValidationError):
 def load_auth_config(path: Path | str) -> dict[str, Any]:
     """The YAML with `credentials.usernames` and `cookie`, parsed again only when the file changed.
 
-    Cached by (path, mtime_ns, size), shared by every thread; each caller gets its own deep
-    copy, so changing the result never changes what the next caller reads. A missing file
-    reads as the empty skeleton.
+    Cached by (path, inode, mtime_ns, size): every write replaces the file, so a new inode
+    tells a rewrite of the same size within one clock tick apart. Shared by every thread; each
+    caller gets its own deep copy, so changing the result never changes what the next caller
+    reads. A missing file reads as the empty skeleton.
     """
     path = Path(path)
     try:
         stat = path.stat()
     except FileNotFoundError:
         return _with_defaults({})
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    key = (str(path.resolve()), stat.st_ino, stat.st_mtime_ns, stat.st_size)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is None:
@@ -82,8 +87,12 @@ def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_auth_config(path: Path | str, config: dict[str, Any]) -> None:
-    """Write the YAML atomically, readable by the owner only."""
+    """Write the YAML atomically, readable by the owner only (this process reads it afresh)."""
     write_private_file(Path(path), yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    resolved = str(Path(path).resolve())
+    with _cache_lock:
+        for old in [k for k in _cache if k[0] == resolved]:
+            del _cache[old]
 
 
 def write_private_file(path: Path, text: str) -> None:
@@ -118,6 +127,42 @@ def is_password_hash(value: Any) -> bool:
     return isinstance(value, str) and bool(_BCRYPT.match(value))
 
 
+def check_new_username(username: Any) -> str:
+    """A username the credentials file accepts (letters, digits, '.', '_', '-', '@')."""
+    if not isinstance(username, str) or not _USERNAME.match(username):
+        raise ValidationError(
+            "Usernames use 1-150 letters, digits, '.', '_', '-' or '@', with no spaces."
+        )
+    return username
+
+
+def check_new_password(password: Any) -> str:
+    """A password long enough for a login (MIN_PASSWORD_CHARS)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
+        raise ValidationError(f"The password needs at least {MIN_PASSWORD_CHARS} characters.")
+    return password
+
+
+@contextmanager
+def _locked(path: Path | str) -> Iterator[None]:
+    """Serialise read-modify-write of the config between threads and processes (a lock file);
+    a file that cannot be written is an AuthConfigError."""
+    lock_path = Path(path).with_name(f".{Path(path).name}.lock")
+    try:
+        with _write_lock:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(lock_path, "a", encoding="utf-8") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+    except OSError as exc:
+        raise AuthConfigError(
+            f"The auth config {path} cannot be written: {exc.strerror or exc}"
+        ) from None
+
+
 def add_user(
     path: Path | str,
     username: str,
@@ -128,25 +173,46 @@ def add_user(
     admin: bool = False,
 ) -> None:
     """Add a user with a hashed password to the auth config (created if missing)."""
-    if not isinstance(username, str) or not _USERNAME.match(username):
-        raise ValidationError(
-            "Usernames use 1-150 letters, digits, '.', '_', '-' or '@', with no spaces."
-        )
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationError(f"The password needs at least {MIN_PASSWORD_CHARS} characters.")
-    config = load_auth_config(path)
-    users = config["credentials"]["usernames"]
-    if find_username(config, username) is not None:
-        raise ValidationError(f"User {username!r} already exists.")
-    first, _, last = (name or username).partition(" ")
-    users[username] = {
-        "email": email or "",
-        "first_name": first,
-        "last_name": last,
-        "password": hash_password(password),
-        "roles": ["admin"] if admin else ["user"],
-    }
-    save_auth_config(path, config)
+    check_new_username(username)
+    check_new_password(password)
+    with _locked(path):
+        config = load_auth_config(path)
+        users = config["credentials"]["usernames"]
+        if find_username(config, username) is not None:
+            raise ValidationError(f"User {username!r} already exists.")
+        first, _, last = (name or username).partition(" ")
+        users[username] = {
+            "email": email or "",
+            "first_name": first,
+            "last_name": last,
+            "password": hash_password(password),
+            "roles": ["admin"] if admin else ["user"],
+        }
+        save_auth_config(path, config)
+
+
+def update_user_entry(
+    path: Path | str, username: str, *, password: str | None = None, role: str | None = None
+) -> str:
+    """Set a new password (hashed) and/or role of an existing login; the config's spelling."""
+    if password is not None:
+        check_new_password(password)
+    if role is not None and role not in ("user", "admin"):
+        raise ValidationError(f"Unknown user role {role!r}; use 'user' or 'admin'.")
+    with _locked(path):
+        config = load_auth_config(path)
+        name = find_username(config, username)
+        if name is None:
+            raise ValidationError(f"There is no login {username!r} in the credentials file.")
+        entry = config["credentials"]["usernames"][name] or {}
+        if password is not None:
+            entry["password"] = hash_password(password)
+        if role is not None:
+            others = [r for r in entry.get("roles") or [] if r not in ("user", "admin")]
+            entry["roles"] = [role, *others]
+        config["credentials"]["usernames"][name] = entry
+        save_auth_config(path, config)
+        return name
 
 
 def find_username(config: dict[str, Any], username: str | None) -> str | None:

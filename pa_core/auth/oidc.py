@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pa_core.errors import ValidationError
+from pa_core.errors import UserDisabled, ValidationError
 from pa_core.records import UserRecord
 from pa_core.validation import check_username
 
@@ -64,6 +64,12 @@ def sync_oidc_user(
     admin_group: str | None,
     group_claim: str = "groups",
 ) -> UserRecord:
-    """The user row for these claims, created on first login and updated on each one."""
+    """The user row for these claims, created on first login and updated on each one.
+
+    UserDisabled when an administrator disabled the account: the provider's word is not enough.
+    """
     profile = oidc_profile(claims, admin_group=admin_group, group_claim=group_claim)
-    return service.ensure_user(oidc_username(claims), **profile)
+    user = service.ensure_user(oidc_username(claims), **profile)
+    if user.is_disabled:
+        raise UserDisabled()
+    return user

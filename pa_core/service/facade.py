@@ -21,17 +21,18 @@ from pa_core.db import WRITE_OPTION, first_line, get_engine, is_sqlite
 from pa_core.errors import SessionNotFound, StorageError
 from pa_core.models import utcnow
 from pa_core.records import (
-    ApiTokenRecord,
     MessageRecord,
     SessionMetrics,
     SessionRecord,
     UserRecord,
 )
-from pa_core.service import analytics, export, messages, sessions, tokens, users
+from pa_core.service import analytics, audit, export, messages, sessions, users
+from pa_core.service.facade_admin import AdminMixin
 from pa_core.service.facade_backup import BackupMixin
 from pa_core.service.facade_marks import MarksMixin
 from pa_core.service.facade_recovery import RecoveryMethods
 from pa_core.service.facade_search import SearchMixin
+from pa_core.service.facade_tokens import TokensMixin
 from pa_core.service.facade_transfer import TransferMixin
 from pa_core.service.row_scope import set_scope
 from pa_core.validation import (
@@ -48,7 +49,9 @@ from pa_core.validation import (
 )
 
 
-class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethods, SearchMixin):
+class ConversationService(
+    TransferMixin, BackupMixin, MarksMixin, RecoveryMethods, SearchMixin, TokensMixin, AdminMixin
+):
     """Sessions and messages of every user, with the isolation rules enforced here."""
 
     def __init__(self, session_factory: sessionmaker | Engine):
@@ -325,9 +328,15 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         dry_run: bool = False,
         *,
         progress: Callable[[int], None] | None = None,
+        actor: UserRecord | None = None,
     ) -> int:
-        """Remove every user's sessions idle longer than `older_than_days`; returns how many."""
-        cutoff = utcnow() - timedelta(days=check_days("older_than_days", older_than_days))
+        """Remove every user's sessions idle longer than `older_than_days`; returns how many.
+
+        A real run is audited (with `actor`, None for the command line) in its last batch's
+        transaction, with the count removed.
+        """
+        days = check_days("older_than_days", older_than_days)
+        cutoff = utcnow() - timedelta(days=days)
         if dry_run:
             with self.transaction(everyone=True) as conn:
                 return sessions.count_idle_sessions(conn, cutoff=cutoff)
@@ -335,6 +344,9 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
         while True:  # batches, so a large cleanup never holds one huge transaction
             with self.transaction(write=True, everyone=True) as conn:
                 batch = sessions.delete_idle_batch(conn, cutoff=cutoff)
+                if not batch:
+                    details = {"older_than_days": days, "sessions_removed": removed}
+                    audit.record(conn, actor=actor, action="cleanup", details=details)
             if not batch:
                 return removed
             removed += batch
@@ -353,40 +365,3 @@ class ConversationService(TransferMixin, BackupMixin, MarksMixin, RecoveryMethod
             return analytics.session_metrics(
                 conn, user_id=uid, since=since, until=until, sqlite=self._sqlite
             )
-
-    # -- REST API tokens ------------------------------------------------------------------------
-
-    def issue_token(
-        self, user: UserRecord, *, name: str = "api", expires_in_days: int | None = None
-    ) -> tuple[str, ApiTokenRecord]:
-        """A new API token for `user`: (the token, shown only now; its stored record)."""
-        uid = user_id_of(user)
-        token, values = tokens.new_token(user_id=uid, name=name, expires_in_days=expires_in_days)
-        with self.transaction(write=True, user_id=uid) as conn:
-            return token, tokens.insert_token(conn, values)
-
-    def list_tokens(self, user: UserRecord) -> list[ApiTokenRecord]:
-        """The user's API tokens, newest first (revoked and expired ones included)."""
-        uid = user_id_of(user)
-        with self.transaction(user_id=uid) as conn:
-            return tokens.list_tokens(conn, user_id=uid)
-
-    def revoke_token(self, user: UserRecord, token_id: int) -> bool:
-        """Revoke one of the user's API tokens; False when it is not theirs or already revoked."""
-        uid = user_id_of(user)
-        with self.transaction(write=True, user_id=uid) as conn:
-            return tokens.revoke_token(conn, user_id=uid, token_id=token_id)
-
-    def user_for_token(self, token: str) -> UserRecord | None:
-        """The owner of an active API token, else None; records when it was last used."""
-        if not tokens.looks_like_token(token):
-            return None
-        now = utcnow()
-        with self.transaction(everyone=True) as conn:  # the token names its owner
-            row = tokens.find_unrevoked(conn, token)
-        if row is None or tokens.is_expired(row, now=now):
-            return None
-        if tokens.needs_touch(row, now=now):
-            with self.transaction(write=True, everyone=True) as conn:
-                tokens.touch(conn, row.id, now=now)
-        return tokens.owner_of(row)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pa_core.models import utcnow
 from pa_core.records import ImportReport, UserRecord
-from pa_core.service import export_json, users
+from pa_core.service import audit, export_json, users
 from pa_core.service.backup import header_line, read_backup, user_line
 from pa_core.service.import_source import ImportSource
 from pa_core.service.imports import PreparedSession
@@ -19,10 +19,16 @@ from pa_core.service.imports import PreparedSession
 class BackupMixin:
     """backup and restore_backup; mixed into ConversationService."""
 
-    def backup(self) -> Iterator[str]:
-        """Every user's sessions, messages and feedback as JSON lines text chunks."""
+    def backup(self, *, actor: UserRecord | None = None) -> Iterator[str]:
+        """Every user's sessions, messages and feedback as JSON lines text chunks.
+
+        Audited (`actor`, None for the command line) when the first chunk is asked for.
+        """
+        everyone = self.list_users()
+        with self.transaction(write=True, everyone=True) as conn:
+            audit.record(conn, actor=actor, action="backup", details={"users": len(everyone)})
         yield header_line(utcnow())
-        for user in self.list_users():
+        for user in everyone:
             yield user_line(user)
             for batch in self._session_batches(user.id, None):
                 yield from export_json.session_chunks(
@@ -34,16 +40,25 @@ class BackupMixin:
                 )
 
     def restore_backup(
-        self, source: Any, *, progress: Callable[[int], None] | None = None
+        self,
+        source: Any,
+        *,
+        progress: Callable[[int], None] | None = None,
+        actor: UserRecord | None = None,
     ) -> ImportReport:
-        """Restore a backup (idempotent: what is already there is skipped); checked first."""
+        """Restore a backup (idempotent: what is already there is skipped); checked first.
+
+        Audited with its counts once it is done (`actor`, None for the command line).
+        """
         source = ImportSource(source, limited=False)
         try:
             for _item in read_backup(source):
                 pass  # the whole file is checked before anything is written
-            return self._restore_items(read_backup(source), progress=progress)
+            report = self._restore_items(read_backup(source), progress=progress)
         finally:
             source.close()
+        self._audit_import(actor, "restore", None, report)
+        return report
 
     def _restore_items(
         self, items: Iterator[tuple[str, Any]], *, progress: Callable[[int], None] | None

@@ -13,7 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from pa_core.errors import SessionNotFound
 from pa_core.models import utcnow
 from pa_core.records import ImportReport, UserRecord
-from pa_core.service import export_json, import_reader, imports, markdown, messages, sessions
+from pa_core.service import (
+    audit,
+    export_json,
+    import_reader,
+    imports,
+    markdown,
+    messages,
+    sessions,
+)
 from pa_core.service.import_source import ImportSource
 from pa_core.service.imports import PreparedSession
 from pa_core.validation import canonical_session_ids, session_id_or_raise, user_id_of
@@ -93,9 +101,27 @@ class TransferMixin:
         try:
             import_reader.validate(source, username=user.username)
             prepared = import_reader.read_conversations(source, username=user.username)
-            return self._import_prepared(prepared, user=user, progress=progress)
+            report = self._import_prepared(prepared, user=user, progress=progress)
         finally:
             source.close()
+        self._audit_import(user, "import", user.username, report)
+        return report
+
+    def _audit_import(
+        self, actor: UserRecord | None, action: str, target: str | None, report: ImportReport
+    ) -> None:
+        """Audit a finished import or restore with its counts (each session had its own
+        transaction, so the event gets one of its own)."""
+        details = {
+            "sessions_imported": report.sessions_imported,
+            "sessions_skipped": report.sessions_skipped,
+            "messages_imported": report.messages_imported,
+            "warnings": len(report.warnings),
+        }
+        uid = None if actor is None else actor.id
+        everyone = actor is None or action == "restore"
+        with self.transaction(write=True, user_id=uid, everyone=everyone) as conn:
+            audit.record(conn, actor=actor, action=action, target=target, details=details)
 
     def _import_prepared(
         self,

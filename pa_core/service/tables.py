@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Text, cast
 
-from pa_core.models import ApiToken, ConversationMessage, ConversationSession, User
-from pa_core.records import ApiTokenRecord, MessageRecord, SessionRecord, UserRecord
+from pa_core.models import ApiToken, AuditLog, ConversationMessage, ConversationSession, User
+from pa_core.records import ApiTokenRecord, AuditEvent, MessageRecord, SessionRecord, UserRecord
 
 USERS = User.__table__
 SESSIONS = ConversationSession.__table__
@@ -22,3 +22,6 @@ JSON_FIELDS = ("tools_used", "message_metadata")
 MESSAGE_READ_COLUMNS = [
     cast(c, Text).label(c.name) if c.name in JSON_FIELDS else c for c in MESSAGE_COLUMNS
 ]
+
+AUDIT = AuditLog.__table__
+AUDIT_COLUMNS = [AUDIT.c[f] for f in AuditEvent._fields]
