@@ -23,10 +23,6 @@ from ui import import_export as ie
 user = ui.require_login()
 
 OLDER_KEY = "pa_chat_older_pages"  # {session_id: how many earlier pages of 50 are shown}
-DB_DOWN = (
-    "The database is not available right now. You can keep writing: your messages are kept "
-    "on this server and saved automatically as soon as it is back."
-)
 NOT_FOUND = "That conversation was not found, so a new chat was started."
 
 svc = ui.service()
@@ -127,11 +123,10 @@ def header(chat: Chat, *, busy: bool) -> None:
 
 
 def banners(chat: Chat) -> None:
-    """The notices of this run: bad link, outage, offline assistant, what a callback said."""
+    """The notices of this run: bad link, offline assistant, what a callback said (an outage
+    is told by the sync at the bottom, next to the input)."""
     if chat.notice:
         st.warning(chat.notice, icon=":material/search_off:")
-    if chat.db_down:
-        st.warning(DB_DOWN, icon=":material/cloud_off:")
     if bot.config_warning:
         st.warning(bot.config_warning)
     if bot.is_offline:
@@ -155,8 +150,7 @@ def history(chat: Chat, *, busy: bool) -> Chat:
     if chat.session is not None:
         try:
             messages = load_messages(chat.session)
-        except StorageError:
-            st.warning(DB_DOWN, icon=":material/cloud_off:")
+        except StorageError:  # the sync below says so and tries again
             chat = chat._replace(db_down=True)
     stored = {m.client_id for m in messages if m.client_id}
     waiting = [e for e in waiting if e.get("client_id") not in stored]

@@ -78,10 +78,11 @@ def _sync(svc: Any, bot: Any) -> None:
     waiting = bot.pending_count
     if waiting == 0 and svc.ping():
         st.rerun(scope="app")
-    if waiting:
-        st.caption(
-            f":material/sync: {waiting:,} message(s) kept on this server, waiting for the "
-            "database; they are saved automatically when it is back."
-        )
-    else:
-        st.caption(":material/sync: Waiting for the database…")
+    kept = (
+        f" {waiting:,} message(s) are kept on this server and saved automatically as soon as "
+        "it is back."
+        if waiting
+        else " You can keep writing: your messages are kept on this server and saved "
+        "automatically as soon as it is back."
+    )
+    st.warning(f"The database is not available right now.{kept}", icon=":material/cloud_off:")

@@ -19,7 +19,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
-from pa_core import ConversationService, PAError, UserRecord, auth
+from pa_core import ConversationService, PAError, StorageError, UserRecord, auth
 from ui import state
 
 COOKIE_WAIT_S = 2.0  # longest wait for the cookie component before drawing the login form
@@ -124,11 +124,22 @@ def _synced_user(ctx: LoginContext, name: str) -> UserRecord:
     if user is None or user.username != name:
         try:
             user = auth.sync_user(ctx.service, ctx.config, name)
+        except StorageError:  # the database is down: the record this process knows will do
+            user = _known_or_stop(name)
         except PAError as exc:
             logger.exception("Could not open the account of %s", name)
             st.error(f"Could not open your account: {state.user_message(exc)}")
             st.stop()
         state.set_current_user(user)
+    return user
+
+
+def _known_or_stop(name: str) -> UserRecord:
+    """The user record synced earlier by this process, else a readable error and a stop."""
+    user = state.known_user(name)
+    if user is None:
+        st.error(f"Could not open your account: {state.user_message(StorageError(name))}")
+        st.stop()
     return user
 
 
