@@ -207,8 +207,10 @@ def after_reply(chat: Chat) -> None:
     st.rerun()
 
 
-# Read what this run was asked to do first, so nothing stale is drawn while a reply is made.
+# Read what this run was asked to do first, so nothing stale is drawn while a reply is made;
+# a reply this run interrupted is stored before anything is read.
 prompt = st.chat_input("Message the assistant")
+chat_turn.wait_for_previous_reply()
 redo = st.session_state.pop(chat_view.REDO_KEY, None)
 chat = open_chat()
 busy = bool(prompt) or (redo is not None and redo[0] == chat.sid)

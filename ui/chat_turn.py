@@ -4,11 +4,17 @@ that writes messages kept during a database outage as soon as the database is ba
 A reply is consumed here, not by st.write_stream: the generator is closed in a `finally`, so a
 Stop, a rerun (a message sent during the reply, a click elsewhere) or leaving the page stores
 the partial reply as interrupted at that moment, never later and never as an error.
+
+Streamlit's fast reruns start the next run at once, in another thread, while the interrupted
+one is still unwinding; so a reply in flight leaves an Event in st.session_state that is set
+once its partial reply is stored, and the next run waits for it (`wait_for_previous_reply`)
+before it reads the conversation or stores a new message: the order stays the order of events.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,6 +25,8 @@ from pa_core import PAError
 from ui import format as fmt
 
 STOPPED_KEY = "pa_chat_stopped"
+IN_FLIGHT_KEY = "pa_chat_in_flight"  # threading.Event: set once the reply in flight is stored
+PREVIOUS_REPLY_WAIT_S = 30.0  # at most this long for an interrupted reply to be stored
 SYNC_EVERY_S = 2.0  # how often the page tries the database while messages wait
 REDRAW_EVERY_S = 0.05  # at most this often the streamed text is redrawn
 WORKING = "Working on it…"
@@ -29,8 +37,27 @@ def stop_clicked() -> None:
     st.session_state[STOPPED_KEY] = True
 
 
+def wait_for_previous_reply() -> None:
+    """When a run interrupted a reply (Stop, a new message), wait until that reply is stored."""
+    done = st.session_state.get(IN_FLIGHT_KEY)
+    if done is None or done.is_set():
+        return
+    with st.spinner("Finishing the previous reply…"):
+        done.wait(PREVIOUS_REPLY_WAIT_S)
+
+
 def stream_reply(start: Callable[[], Iterator[str]]) -> str:
     """Draw a reply as it streams, with Stop; the text shown. The generator is always closed."""
+    done = threading.Event()
+    st.session_state[IN_FLIGHT_KEY] = done
+    try:
+        return _stream(start)
+    finally:
+        done.set()
+
+
+def _stream(start: Callable[[], Iterator[str]]) -> str:
+    """The reply's bubble: Stop, the working indicator, the text as it comes."""
     with st.chat_message("assistant"):
         st.button(
             "Stop",
