@@ -95,43 +95,50 @@ def show_message(svc: Any, user: Any, message: pa_core.MessageRecord, *, last: b
                 st.caption(caption(message))
             return
         body(message.content, key=key, message_id=message.id, error=message.has_error)
-        text = caption(message)
-        if text:
-            st.caption(text)
         actions(svc, user, message, key=key, last=last)
 
 
 def actions(svc: Any, user: Any, message: pa_core.MessageRecord, *, key: str, last: bool) -> None:
-    """Copy for every message; feedback and Retry/Regenerate for the assistant's replies."""
+    """One row under the message: Copy; for the assistant's replies feedback, a comment,
+    Retry/Regenerate; then the caption (tools, time, tokens, what happened to it)."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"{key}-act"):
         with st.popover(
             "Copy", icon=":material/content_copy:", help="Copy this message", type="tertiary"
         ):
             st.caption("Copy with the button in the corner of the box.")
             st.code(message.content, language=None, wrap_lines=True)
-        if message.role != "assistant":
-            return
-        stored = {1: 1, -1: 0}.get(message.feedback)
-        st.feedback(
-            "thumbs",
-            key=f"{key}-fb",
-            default=stored,
-            on_change=rate,
-            args=(svc, user, message.id, f"{key}-fb"),
+        if message.role == "assistant":
+            reply_actions(svc, user, message, key=key, last=last)
+        text = caption(message)
+        if text:
+            st.caption(text)
+
+
+def reply_actions(
+    svc: Any, user: Any, message: pa_core.MessageRecord, *, key: str, last: bool
+) -> None:
+    """Thumbs up/down, a comment, and Retry/Regenerate on the newest reply."""
+    stored = {1: 1, -1: 0}.get(message.feedback)
+    st.feedback(
+        "thumbs",
+        key=f"{key}-fb",
+        default=stored,
+        on_change=rate,
+        args=(svc, user, message.id, f"{key}-fb"),
+    )
+    comment_box(svc, user, message, key=key)
+    if last:
+        label = "Retry" if message.has_error else "Regenerate"
+        st.button(
+            label,
+            key=f"{key}-redo",
+            type="tertiary",
+            icon=":material/refresh:",
+            help="Answer the last message again; this reply stays in the history, marked "
+            "as replaced.",
+            on_click=ask_redo,
+            args=(message.session_id, message.id),
         )
-        comment_box(svc, user, message, key=key)
-        if last:
-            label = "Retry" if message.has_error else "Regenerate"
-            st.button(
-                label,
-                key=f"{key}-redo",
-                type="tertiary",
-                icon=":material/refresh:",
-                help="Answer the last message again; this reply stays in the history, marked "
-                "as replaced.",
-                on_click=ask_redo,
-                args=(message.session_id, message.id),
-            )
 
 
 def comment_box(svc: Any, user: Any, message: pa_core.MessageRecord, *, key: str) -> None:

@@ -7,6 +7,7 @@ through a small OpenAI-compatible server of the test (tests/support/llm_fake.py)
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -79,6 +80,14 @@ def page(browser, model_app):
 def stored(model_app, page):
     svc = model_app[1]
     return svc.get_messages(session_id_of(page.url), user=svc.get_user("alice"))
+
+
+def eventually(check, timeout: float = 30) -> None:
+    """Wait until `check()` is true (the click's rerun may not have started yet)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
 
 
 def type_message(page, text: str) -> None:
@@ -166,8 +175,8 @@ def test_retry_an_error_and_regenerate_keep_the_earlier_replies(page, model_app,
 def test_feedback_comment_and_copy(page, model_app):
     last = page.get_by_test_id("stChatMessage").last
     last.get_by_test_id("stFeedback").locator("button").first.click()  # thumbs up
+    eventually(lambda: stored(model_app, page)[-1].feedback == 1)
     wait_idle(page)
-    assert stored(model_app, page)[-1].feedback == 1
     last = page.get_by_test_id("stChatMessage").last
     last.get_by_role("button", name="Comment").click()
     page.get_by_label("Comment (optional)").fill("Nice second take")
@@ -189,6 +198,7 @@ def test_feedback_comment_and_copy(page, model_app):
 
 def test_screenshots_of_the_chat_with_actions(page, browser, model_app):
     page.mouse.move(5, 5)  # no tooltip over the messages
+    page.evaluate("document.activeElement && document.activeElement.blur()")
     page.get_by_text("A second take on it").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     screenshot(page, "33-chat-actions")
