@@ -94,7 +94,8 @@ def start_new_chat() -> None:
 def header(chat: Chat, *, busy: bool) -> None:
     """Title, New chat, downloads, the counts (never stale while a reply is under way), rename."""
     session = chat.session
-    st.subheader(fmt.md_text(fmt.session_title(session.title if session else None)))
+    title = "This chat (the database is not available)" if chat.db_down else None
+    st.subheader(fmt.md_text(title or fmt.session_title(session.title if session else None)))
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button("New chat", icon=":material/add:", on_click=start_new_chat, key="pa-new-chat")
         if session is not None:
