@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from app_helpers import assert_no_exception, texts
 
+import pa_core
+from pa_core.agent.outbox import shared_outbox
 from pa_core.service.supersede import is_superseded
 from support.outage import PgOutage
 
@@ -131,4 +133,33 @@ def test_outage_keeps_the_page_working_and_syncs_when_back(app_env, pg_databases
         assert users == ["first, stored", "typed while down"]
         assert "Kept on this server" not in texts(at)
     finally:
+        outage.close()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_full_spool_never_claims_the_message_is_kept(app_env, pg_databases):
+    at, sid = _chat(app_env, "stored before")
+    outbox = shared_outbox(pa_core.get_settings().spool_dir)
+    outbox.spool.limit = 1  # this user's spool holds one message
+    outage = PgOutage(pg_databases.admin_url, app_env.url)
+    try:
+        with outage.down():
+            at.chat_input[0].set_value("kept, but its reply is not").run()
+            assert_no_exception(at)
+            assert "reply was NOT saved" in texts(at)
+            at.chat_input[0].set_value("this one cannot be kept").run()
+            assert_no_exception(at)
+            errors = [e.value for e in at.error]
+            assert any("this message was NOT saved" in e for e in errors)
+            assert "this one cannot be kept" in [c.value for c in at.code]  # to copy
+            assert "Kept on this server" in texts(at)  # the first one is kept
+        at.run()
+        stored = app_env.svc.get_messages(sid, user=app_env.alice)
+        assert [m.role for m in stored] == ["user", "assistant", "user"]  # the lost reply: none
+        assert [stored[0].content, stored[2].content] == [
+            "stored before",
+            "kept, but its reply is not",
+        ]
+    finally:
+        outbox.spool.limit = 10_000
         outage.close()
