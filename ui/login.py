@@ -134,6 +134,8 @@ def _synced_user(ctx: LoginContext, name: str) -> UserRecord:
     except UserDisabled as exc:
         st.session_state[LOGIN_ERROR_KEY] = str(exc)
         log_out(ctx)  # reruns into the login form, which shows why
+    except StorageError:  # the database is down: the record this process knows will do
+        user = _known_or_stop(name)
     except PAError as exc:
         logger.exception("Could not open the account of %s", name)
         st.error(f"Could not open your account: {state.user_message(exc)}")
@@ -149,6 +151,15 @@ def _still_active(ctx: LoginContext, user: UserRecord) -> UserRecord:
         return auth.ensure_active(ctx.service, user)
     except StorageError:
         return user
+
+
+def _known_or_stop(name: str) -> UserRecord:
+    """The user record synced earlier by this process, else a readable error and a stop."""
+    user = state.known_user(name)
+    if user is None:
+        st.error(f"Could not open your account: {state.user_message(StorageError(name))}")
+        st.stop()
+    return user
 
 
 def _authenticator(ctx: LoginContext) -> stauth.Authenticate:

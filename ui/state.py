@@ -18,6 +18,9 @@ from pa_core import ConversationService, MigrationError, Settings, StorageError,
 USER_KEY = "pa_user"
 FLASH_KEY = "pa_flash"
 logger = logging.getLogger(__name__)
+# The user records this process has synced, by username: a logged-in page opened while the
+# database is down still knows its user (the Chat page then keeps messages on this server).
+_known_users: dict[str, UserRecord] = {}
 
 
 def setting_names() -> tuple[str, ...]:
@@ -76,6 +79,12 @@ def set_current_user(user: UserRecord | None) -> None:
         st.session_state.pop(USER_KEY, None)
     else:
         st.session_state[USER_KEY] = user
+        _known_users[user.username] = user
+
+
+def known_user(username: str) -> UserRecord | None:
+    """The record this process last synced for `username` (None when it never did)."""
+    return _known_users.get(username)
 
 
 def show_error(exc: Exception, what: str) -> None:

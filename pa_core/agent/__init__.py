@@ -11,11 +11,14 @@ from pa_core.agent.providers import (
     TurnResult,
     make_provider,
 )
+from pa_core.agent.replies import LOST_NOTE, UNSAVED_NOTE
+from pa_core.agent.spool import SpoolError, SpoolFull
 from pa_core.agent.tools import TOOLS, ToolError
 
 __all__ = [
     "HISTORY_MAX_CHARS",
     "HISTORY_MAX_MESSAGES",
+    "LOST_NOTE",
     "TOOLS",
     "ChatReply",
     "ContextCache",
@@ -25,7 +28,10 @@ __all__ = [
     "PersonalAssistant",
     "Provider",
     "ProviderError",
+    "SpoolError",
+    "SpoolFull",
     "ToolError",
     "TurnResult",
+    "UNSAVED_NOTE",
     "make_provider",
 ]

@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,17 +18,22 @@ from pa_core.agent.context import (
     message_dict,
 )
 from pa_core.agent.outbox import DB_ERRORS, Outbox, shared_outbox
-from pa_core.agent.providers import Provider, ProviderError, TurnResult, choose_provider
+from pa_core.agent.providers import Provider, ProviderError, choose_provider
+from pa_core.agent.redo import RedoMixin
 from pa_core.agent.replies import (
     EMPTY_REPLY,
     INTERRUPTED_EMPTY,
+    LOST_NOTE,
     UNEXPECTED,
     UNSAVED_NOTE,
     ChatReply,
     reply_client_id,
 )
+from pa_core.agent.spool import SpoolFull
 from pa_core.agent.titles import title_for
 from pa_core.agent.tools import ToolContext, ToolError
+from pa_core.agent.turn import Turn as _Turn
+from pa_core.agent.turn import TurnError
 from pa_core.config import Settings, get_settings
 from pa_core.validation import MAX_CONTENT_CHARS, check_client_id, check_content
 
@@ -44,25 +48,8 @@ log = logging.getLogger(__name__)
 # The context cache shared by every PersonalAssistant of the process that is not given one.
 DEFAULT_CACHE = ContextCache()
 
-TurnError = tuple[str, str]
 
-
-@dataclass
-class _Turn:
-    """What one turn has gathered so far."""
-
-    sid: str
-    text: str
-    stream: bool
-    first_exchange: bool
-    started: float
-    user_record: Any
-    client_id: str | None = None
-    result: TurnResult = field(default_factory=TurnResult)
-    chunks: list[str] = field(default_factory=list)
-
-
-class PersonalAssistant:
+class PersonalAssistant(RedoMixin):
     """Chat with persistence: every turn is stored through the ConversationService."""
 
     def __init__(
@@ -132,27 +119,51 @@ class PersonalAssistant:
         With `client_id`, a retry of the same turn stores the user message once (and the reply
         under `reply_client_id(client_id)`).
         """
-        for _chunk in self._turn(message, session_id, stream=False, client_id=client_id):
+        turn = self._turn(
+            lambda: self._begin(message, session_id, stream=False, client_id=client_id)
+        )
+        for _chunk in turn:
             pass
         assert self.last_reply is not None
         return self.last_reply
 
     def stream(
-        self, message: str, session_id: str | None = None, *, client_id: str | None = None
+        self,
+        message: str,
+        session_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        keep_id: bool = False,
     ) -> Iterator[str]:
         """Yield the reply's text chunks; `last_session_id` is set before the first chunk and
-        `last_reply` (a ChatReply) once the generator is exhausted (`client_id`: as in chat)."""
-        return self._turn(message, session_id, stream=True, client_id=client_id)
+        `last_reply` (a ChatReply) once the generator is exhausted (`client_id`: as in chat).
+
+        `keep_id`: a `session_id` no session has yet is created with exactly that id (the chat
+        page puts a fresh id in its URL before the first message); another user's id still
+        starts a new session.
+        """
+        return self._turn(
+            lambda: self._begin(
+                message, session_id, stream=True, client_id=client_id, keep_id=keep_id
+            )
+        )
 
     def flush_pending(self) -> int:
         """Write the messages kept while the database was down; how many it wrote now."""
         return self.outbox.flush(wait=True)
 
-    def _turn(
-        self, message: str, session_id: str | None, *, stream: bool, client_id: str | None
-    ) -> Iterator[str]:
+    def pending_messages(self, session_id: str) -> list[dict[str, Any]]:
+        """The messages of a session waiting in the spool for the database (role, content)."""
+        return self.outbox.pending_messages(session_id)
+
+    def resolve_session(self, session_id: str) -> str:
+        """The session that continues `session_id` (itself unless its messages had to go to
+        another session when they were written)."""
+        return self.outbox.resolve(session_id)
+
+    def _turn(self, begin: Callable[[], tuple[_Turn, list[dict[str, Any]]]]) -> Iterator[str]:
         """The turn as a generator of text chunks; the reply is stored however it ends."""
-        turn, history = self._begin(message, session_id, stream=stream, client_id=client_id)
+        turn, history = begin()
         try:
             error = yield from self._model_chunks(turn, history)
         except GeneratorExit:
@@ -172,10 +183,16 @@ class PersonalAssistant:
                 raise
         reply = self._finish(turn, error)
         if not reply.saved:
-            yield UNSAVED_NOTE
+            yield reply.content[len(self._stored_content(turn, error)) :]
 
     def _begin(
-        self, message: str, session_id: str | None, *, stream: bool, client_id: str | None
+        self,
+        message: str,
+        session_id: str | None,
+        *,
+        stream: bool,
+        client_id: str | None,
+        keep_id: bool = False,
     ) -> tuple[_Turn, list[dict[str, Any]]]:
         """Check the message, write the backlog, open the session, store the user message."""
         started = time.perf_counter()
@@ -183,7 +200,7 @@ class PersonalAssistant:
         client_id = check_client_id(client_id)
         self.last_reply = None
         self.outbox.flush(wait=False)  # another thread or process flushing: ours queue behind
-        sid, session = self.outbox.open_session(session_id)
+        sid, session = self.outbox.open_session(session_id, keep_id=keep_id)
         self.last_session_id = sid
         history = self._load_history(sid, session)
         first_exchange = not any(m["role"] == "user" for m in history) and (
@@ -254,9 +271,14 @@ class PersonalAssistant:
             "metadata": self._metadata(turn, interrupted=interrupted),
         }
         reply_id = reply_client_id(turn.client_id) if turn.client_id else None
-        record = self.outbox.save(
-            turn.sid, role="assistant", content=content, fields=fields, client_id=reply_id
-        )
+        try:
+            record = self.outbox.save(
+                turn.sid, role="assistant", content=content, fields=fields, client_id=reply_id
+            )
+        except SpoolFull:  # neither written nor kept: the reply says so, never "kept"
+            record, lost = None, True
+        else:
+            lost = False
         cached = {"role": "assistant", "content": content, "has_error": error is not None}
         if interrupted:
             cached["interrupted"] = True
@@ -266,7 +288,7 @@ class PersonalAssistant:
         saved = record is not None and self.pending_count == 0
         reply = ChatReply(
             session_id=self.outbox.resolve(turn.sid),
-            content=content + ("" if saved else UNSAVED_NOTE),
+            content=content + ("" if saved else LOST_NOTE if lost else UNSAVED_NOTE),
             tools_used=list(result.tools_used),
             processing_time_ms=elapsed_ms,
             token_count=result.total_tokens,

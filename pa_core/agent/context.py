@@ -10,7 +10,8 @@ from typing import Any
 # The history budget (documented in docs/ASSISTANT.md): each turn sends the model at most the
 # last HISTORY_MAX_MESSAGES messages of the session and at most HISTORY_MAX_CHARS characters of
 # them (about 8k tokens), newest first; the current message is always sent whole. Failed
-# assistant replies (has_error) are left out: they are not something the model said.
+# assistant replies (has_error) are left out: they are not something the model said; so are
+# replies replaced by Retry or Regenerate (message_metadata["superseded"]).
 HISTORY_MAX_MESSAGES = 40
 HISTORY_MAX_CHARS = 32_000
 # A cache miss loads the last history_messages + HISTORY_LOAD_MARGIN messages (the margin leaves
@@ -115,6 +116,8 @@ def message_dict(record: Any) -> dict[str, Any]:
     metadata = record.message_metadata
     if isinstance(metadata, dict) and metadata.get("interrupted") is True:
         entry["interrupted"] = True
+    if isinstance(metadata, dict) and metadata.get("superseded") is True:
+        entry["superseded"] = True  # replaced by a later reply: not sent to the model
     return entry
 
 
@@ -135,7 +138,7 @@ def build_context(
             "content": m["content"] + (INTERRUPTED_MARKER if m.get("interrupted") else ""),
         }
         for m in history
-        if not m.get("has_error") and m["role"] in ("user", "assistant")
+        if not m.get("has_error") and not m.get("superseded") and m["role"] in ("user", "assistant")
     ]
     chosen: list[dict[str, Any]] = []
     used = 0

@@ -25,11 +25,18 @@ from pa_core.agent.spool import (
     NEW_SESSION_MESSAGE,
     TITLE,
     Spool,
+    SpoolFull,
     UserSpool,
     database_key,
+    entry_parts,
 )
 from pa_core.errors import SessionNotFound, StorageError
 from pa_core.validation import canonical_session_id
+
+SPOOL_FULL = (
+    "The database is not available and this server already keeps {n:,} of your messages "
+    "waiting for it, so this message was NOT saved. Please copy it and send it again later."
+)
 
 # "The database is not reachable": the service maps connection failures and pool timeouts to
 # StorageError. Other SQLAlchemy errors (a bad statement, an integrity error) are bugs, not an
@@ -128,11 +135,13 @@ class UserOutbox:
 
     # -- sessions --------------------------------------------------------------------------------
 
-    def open_session(self, session_id: str | None) -> tuple[str, Any]:
+    def open_session(self, session_id: str | None, *, keep_id: bool = False) -> tuple[str, Any]:
         """(session id, SessionRecord or None when the database is not reachable).
 
-        None or an id that is not the user's: a new session. An id made up during an outage
-        stays in use; it becomes the real session's id when its messages are written.
+        None or an id that is not the user's: a new session. With `keep_id`, an id no session
+        has yet is created with exactly that id (the chat page's fresh ids); another user's id
+        still starts a new session. An id made up during an outage stays in use; it becomes
+        the real session's id when its messages are written.
         """
         wanted = canonical_session_id(session_id) if session_id else None
         if wanted is not None:
@@ -140,9 +149,15 @@ class UserOutbox:
             if self._is_made_up(wanted):
                 return wanted, None  # not in the database yet: it waits behind its messages
         try:
-            session = self.service.get_or_create_session(wanted, user=self.user)
+            if keep_id and wanted is not None:
+                session = self._get_or_restore(wanted)
+            else:
+                session = self.service.get_or_create_session(wanted, user=self.user)
         except DB_ERRORS:
             if wanted is not None:
+                if keep_id:  # written with this id (or a replacement of another's) later
+                    with self.state.lock:
+                        self.state.made_up.add(wanted)
                 return wanted, None
             made_up = str(uuid.uuid4())
             with self.state.lock:
@@ -151,6 +166,31 @@ class UserOutbox:
         if session.session_id != wanted and wanted is not None:
             self.cache.discard(self.key(wanted))
         return session.session_id, session
+
+    def _get_or_restore(self, sid: str) -> Any:
+        """The user's session `sid`, created with that id when none has it; another user's
+        id gives a new session with a new id."""
+        session = self.service.get_session(sid, user=self.user)
+        if session is not None:
+            return session
+        try:
+            return self.service.restore_session(sid, user=self.user)
+        except SessionNotFound:
+            return self.service.create_session(user=self.user)
+
+    def pending_messages(self, sid: str) -> list[dict[str, Any]]:
+        """The messages of session `sid` waiting in the spool, oldest first (role, content,
+        fields, client_id)."""
+        sid = self.resolve(sid)
+        found = []
+        for path in self.spool.files():
+            entry_sid, kind = entry_parts(path)
+            if entry_sid != sid or kind == TITLE:
+                continue
+            entry = self.spool.read(path)
+            if entry is not None:
+                found.append(entry)
+        return found
 
     def set_title(self, sid: str, title: str) -> str | None:
         """Title an untitled session now or once its messages are written; None: not titled."""
@@ -176,7 +216,8 @@ class UserOutbox:
         client_id: str | None = None,
     ) -> Any:
         """Write a message now (-> MessageRecord), or keep it durably in order (-> None) when
-        the database is not reachable; a new client id unless one is given."""
+        the database is not reachable (SpoolFull when it cannot be kept); a new client id
+        unless one is given."""
         sid = self.resolve(sid)
         entry = {"role": role, "content": content, "fields": fields}
         entry["client_id"] = client_id or str(uuid.uuid4())
@@ -237,9 +278,11 @@ class UserOutbox:
         return self.spool.sessions().get(sid) == NEW_SESSION_MESSAGE
 
     def _keep_message(self, sid: str, entry: dict[str, Any]) -> None:
-        """Spool a message; a made-up session's messages say so."""
+        """Spool a message (a made-up session's messages say so); SpoolFull when the spool
+        holds its limit and the message was not kept."""
         kind = NEW_SESSION_MESSAGE if self._is_made_up(sid) else MESSAGE
-        self._keep(sid, kind, entry)
+        if not self._keep(sid, kind, entry):
+            raise SpoolFull(SPOOL_FULL.format(n=self.spool.limit))
 
     def _keep(self, sid: str, kind: str, entry: dict[str, Any]) -> bool:
         """Write an entry to the spool (fsynced); False when the spool is full."""

@@ -11,6 +11,10 @@ UNSAVED_NOTE = (
     "This exchange is kept safely on the server's disk and will be saved automatically "
     "once the database is back.*"
 )
+LOST_NOTE = (
+    "\n\n---\n⚠️ *This reply was NOT saved: the database is not reachable and this server "
+    "cannot keep more messages for it. Copy what you need from it now.*"
+)
 # What is stored for a reply interrupted before it said anything (not an error: has_error False).
 INTERRUPTED_EMPTY = "⚠️ The reply was interrupted before it began."
 # (short readable content, detail for error_message) of the turns that end without a reply.
@@ -47,6 +51,7 @@ class ChatReply:
 __all__ = [
     "EMPTY_REPLY",
     "INTERRUPTED_EMPTY",
+    "LOST_NOTE",
     "UNEXPECTED",
     "UNSAVED_NOTE",
     "ChatReply",

@@ -45,6 +45,11 @@ class SpoolError(StorageError):
     permissions): the message is not kept, and the turn fails like a storage failure."""
 
 
+class SpoolFull(SpoolError):
+    """The database is down and the user's spool already holds its limit of messages: the
+    message was NOT kept (the user must be told it was not saved)."""
+
+
 def database_key(url_text: str) -> str:
     """The directory name of one database's spool (a hash of its URL without the password)."""
     return hashlib.sha256(url_text.encode()).hexdigest()[:16]

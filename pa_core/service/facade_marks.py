@@ -1,4 +1,5 @@
-"""Service methods that mark things: feedback on replies, pinned sessions (a facade mixin)."""
+"""Service methods that mark things: feedback on replies, superseded replies, pinned sessions
+(a facade mixin)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from pa_core.errors import SessionNotFound
 from pa_core.models import utcnow
 from pa_core.records import MessageRecord, SessionRecord, UserRecord
-from pa_core.service import feedback, sessions
+from pa_core.service import feedback, sessions, supersede
 from pa_core.validation import check_days, user_id_of
 
 MAX_DB_ID = 2**63 - 1
@@ -36,6 +37,24 @@ class MarksMixin:
         with self.transaction(write=True, user_id=uid) as conn:
             record = feedback.set_feedback(
                 conn, message_id, user_id=uid, rating=rating, comment=comment
+            )
+        if record is None:
+            raise SessionNotFound(str(message_id))
+        return record
+
+    def set_message_superseded(
+        self, message_id: Any, *, user: UserRecord, superseded: bool = True
+    ) -> MessageRecord:
+        """Mark one of the user's assistant replies as replaced by a newer one (Retry or
+        Regenerate; `message_metadata["superseded"]`); the reply itself is kept."""
+        uid = user_id_of(user)
+        if isinstance(message_id, bool) or not isinstance(message_id, int):
+            raise SessionNotFound(str(message_id)[:64])
+        if not 1 <= message_id <= MAX_DB_ID:
+            raise SessionNotFound(str(message_id)[:64])
+        with self.transaction(write=True, user_id=uid) as conn:
+            record = supersede.set_superseded(
+                conn, message_id, user_id=uid, superseded=bool(superseded)
             )
         if record is None:
             raise SessionNotFound(str(message_id))

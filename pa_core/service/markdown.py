@@ -26,6 +26,11 @@ def _message(m: MessageRecord) -> str:
     notes = []
     if m.tools_used:
         notes.append("Tools used: " + ", ".join(f"`{t}`" for t in m.tools_used))
+    if isinstance(m.message_metadata, dict):
+        if m.message_metadata.get("superseded") is True:
+            notes.append("Superseded: replaced by a later reply (Retry or Regenerate)")
+        if m.message_metadata.get("interrupted") is True:
+            notes.append("Interrupted: the reply was stopped before it finished")
     if m.has_error:
         notes.append("Error: " + _one_line(m.error_message or "the reply failed")[:500])
     if m.feedback in RATINGS:

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from pa_core.agent import ContextCache, Outbox, PersonalAssistant
-from pa_core.agent.spool import SpoolError
+from pa_core.agent.spool import SpoolError, SpoolFull
 from pa_core.config import Settings
 from pa_core.errors import StorageError
 
@@ -78,8 +78,11 @@ def test_spool_is_bounded_per_user_and_separate_spools_share_nothing(caplog, tmp
     mine = outbox.for_user(service, user, cache=ContextCache())
     again = Outbox(tmp_path / "a").for_user(service, user, cache=ContextCache())
     with caplog.at_level(logging.ERROR, logger="pa_core.agent.spool"):
-        for n in range(5):
+        for n in range(3):
             assert mine.save(SID, role="user", content=f"m{n}", fields={}) is None
+        for n in range(3, 5):  # a full spool says so: the message was NOT kept
+            with pytest.raises(SpoolFull, match="NOT saved"):
+                mine.save(SID, role="user", content=f"m{n}", fields={})
     assert mine.pending_count == 3 and again.pending_count == 3  # one spool per user
     spool = mine.spool
     assert [spool.read(p)["content"] for p in spool.files()] == ["m0", "m1", "m2"]

@@ -11,18 +11,67 @@ def _sid(at) -> str:
     return at.query_params.get("session_id")
 
 
-def test_absent_session_id_creates_a_session_and_sets_the_param(app_env):
+def _rows(app_env, user=None) -> int:
+    """How many session rows the user has (archived and empty ones included)."""
+    user = user or app_env.alice
+    return len(app_env.svc.get_user_sessions(user, limit=500, include_inactive=True))
+
+
+def test_absent_session_id_puts_a_fresh_id_in_the_url_without_a_row(app_env):
     at = app_env.app().run()
     assert_no_exception(at)
     sid = _sid(at)
-    assert sid
-    session = app_env.svc.get_session(sid, user=app_env.alice)
-    assert session is not None and session.message_count == 0
+    assert sid and app_env.svc.get_session(sid, user=app_env.alice) is None
     assert "New chat" in [s.value for s in at.subheader]
-    assert "offline" in texts(at)
-    # Rerunning the same browser session keeps the session instead of piling up empty ones.
+    assert "offline" in texts(at) and "not found" not in texts(at)
+    assert "0 message(s)" not in texts(at)
+    # Rerunning the same browser session keeps the fresh id, and a reload (a new browser
+    # session with that URL) knows it as a fresh chat of ours: no notice, still no row.
     at.run()
     assert _sid(at) == sid
+    again = app_env.app(query={"session_id": sid}).run()
+    assert _sid(again) == sid and "not found" not in texts(again)
+    assert _rows(app_env) == 0
+
+
+def test_page_loads_and_bogus_links_create_no_rows(app_env):
+    for _ in range(5):
+        assert_no_exception(app_env.app().run())
+    bob_session = app_env.svc.create_session(user=app_env.bob)
+    for bad in ("not-a-uuid", str(uuid.uuid4()), bob_session.session_id):
+        at = app_env.app(query={"session_id": bad}).run()
+        assert_no_exception(at)
+        assert "not found" in texts(at)
+    assert _rows(app_env) == 0
+    assert _rows(app_env, app_env.bob) == 1
+
+
+def test_the_first_message_creates_the_row_with_the_id_of_the_url(app_env):
+    at = app_env.app().run()
+    sid = _sid(at)
+    at.chat_input[0].set_value("hello there").run()
+    assert_no_exception(at)
+    assert _sid(at) == sid
+    session = app_env.svc.get_session(sid, user=app_env.alice)
+    assert session is not None and session.message_count == 2
+    assert _rows(app_env) == 1
+
+
+def test_a_fresh_id_of_another_user_is_never_merged_into(app_env):
+    bob_at = app_env.app(username="bob").run()
+    bob_sid = _sid(bob_at)
+    bob_at.chat_input[0].set_value("bob-private-words").run()
+    # alice opens bob's (now stored) chat id and writes: a new session of hers.
+    at = app_env.app(query={"session_id": bob_sid}).run()
+    assert "not found" in texts(at) and "bob-private-words" not in texts(at)
+    at.chat_input[0].set_value("alice words").run()
+    assert_no_exception(at)
+    alice_sid = _sid(at)
+    assert alice_sid != bob_sid
+    assert [m.content for m in app_env.svc.get_messages(bob_sid, user=app_env.bob)][0] == (
+        "bob-private-words"
+    )
+    assert app_env.svc.get_messages(alice_sid, user=app_env.alice)[0].content == "alice words"
 
 
 def test_own_session_id_shows_its_history(app_env):
@@ -61,7 +110,7 @@ def test_foreign_session_id_starts_a_new_session_and_shows_nothing_of_it(app_env
     assert "not found" in body
     new_sid = _sid(at)
     assert new_sid and new_sid != s.session_id
-    assert app_env.svc.get_session(new_sid, user=app_env.alice) is not None
+    assert app_env.svc.get_session(new_sid, user=app_env.alice) is None  # no row until used
     assert svc.get_session(s.session_id, user=bob).message_count == 1  # untouched
 
 
@@ -72,7 +121,7 @@ def test_invalid_and_unknown_session_ids_start_a_new_session(app_env):
         assert "not found" in texts(at)
         new_sid = _sid(at)
         assert new_sid != bad
-        assert app_env.svc.get_session(new_sid, user=app_env.alice) is not None
+        assert app_env.svc.get_session(new_sid, user=app_env.alice) is None
 
 
 def test_chat_round_trip_stores_both_messages_and_titles_the_session(app_env):
@@ -170,8 +219,9 @@ def test_rename_and_new_chat(app_env):
     at.button(key="pa-new-chat").click().run()
     new_sid = _sid(at)
     assert new_sid and new_sid != sid
-    assert app_env.svc.get_session(new_sid, user=app_env.alice).message_count == 0
-    assert "hello there" not in texts(at)
+    assert app_env.svc.get_session(new_sid, user=app_env.alice) is None  # no row until used
+    assert "hello there" not in texts(at) and "not found" not in texts(at)
+    assert _rows(app_env) == 1
 
 
 def test_download_button_is_offered(app_env):
