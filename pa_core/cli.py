@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import BinaryIO
 
 import uvicorn
@@ -14,6 +13,7 @@ from tqdm import tqdm
 
 from pa_core import auth, cli_data, cli_users
 from pa_core.api import create_app
+from pa_core.cli_common import Command, auth_path, open_service
 from pa_core.cli_spool import add_spool_commands
 from pa_core.config import Settings, get_settings
 from pa_core.demo import create_demo_data
@@ -23,8 +23,6 @@ from pa_core.records import UserRecord
 from pa_core.service import ConversationService
 
 PROGRESS_FROM = 1000  # show a progress bar for this many rows or more
-
-Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,18 +40,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _service(settings: Settings) -> ConversationService:
-    """The service over the settings' database, migrated first."""
-    url = settings.resolved_database_url
-    migrate(url)
-    return ConversationService.from_url(url)
-
-
-def _auth_path(args: argparse.Namespace, settings: Settings) -> Path:
-    """--auth-config, else PA_AUTH_CONFIG."""
-    return Path(args.auth_config or settings.auth_config)
-
-
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Upgrade the database to the newest schema."""
     migrate(settings.resolved_database_url)
@@ -63,7 +49,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_cleanup(args: argparse.Namespace, settings: Settings) -> int:
     """Delete sessions idle for longer than the retention period."""
-    svc = _service(settings)
+    svc = open_service(settings)
     days = args.older_than_days
     if days is None:
         days = settings.session_retention_days
@@ -93,7 +79,7 @@ def write_csv(
 
 def cmd_export_csv(args: argparse.Namespace, settings: Settings) -> int:
     """Export a user's messages as CSV (UTF-8, no BOM) to a file or stdout."""
-    svc = _service(settings)
+    svc = open_service(settings)
     user = svc.get_user(args.user)
     if user is None:
         print(f"error: no user named {args.user!r} in the database", file=sys.stderr)
@@ -116,17 +102,17 @@ def _login_user(
 ) -> tuple[ConversationService, UserRecord]:
     """The service and the user row of a login of the auth config (any case of its name)."""
     if settings.auth_mode == "oidc":  # single sign-on users exist once they logged in
-        svc = _service(settings)
+        svc = open_service(settings)
         user = svc.get_user(args.username.casefold())
         if user is None:
             raise PAError(f"no user {args.username!r} yet: they log in once by single sign-on")
         return svc, user
-    path = _auth_path(args, settings)
+    path = auth_path(args, settings)
     config = auth.load_auth_config(path)
     name = auth.find_username(config, args.username)
     if name is None:
         raise PAError(f"no login named {args.username!r} in {path}")
-    svc = _service(settings)
+    svc = open_service(settings)
     return svc, auth.sync_user(svc, config, name)
 
 
@@ -171,7 +157,7 @@ def cmd_serve_api(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
     """Create a few sessions of sample conversation for a user."""
-    svc = _service(settings)
+    svc = open_service(settings)
     user = svc.ensure_user(args.user)
     count = create_demo_data(svc, user, sessions=args.sessions, messages=args.messages)
     print(f"created {count} message(s) for {args.user!r}")

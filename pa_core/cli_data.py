@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import BinaryIO
 
+from pa_core.cli_common import AddCommand, open_service
 from pa_core.config import Settings
 from pa_core.errors import PAError
-from pa_core.migrate import migrate
 from pa_core.records import ImportReport, UserRecord
 from pa_core.service import ConversationService
-
-Command = Callable[[argparse.Namespace, Settings], int]
-AddCommand = Callable[[argparse._SubParsersAction, str, Command], argparse.ArgumentParser]
-
-
-def _service(settings: Settings) -> ConversationService:
-    """The service over the settings' database, migrated first."""
-    url = settings.resolved_database_url
-    migrate(url)
-    return ConversationService.from_url(url)
 
 
 def _user(svc: ConversationService, name: str, *, create: bool = False) -> UserRecord:
@@ -61,7 +51,7 @@ def print_report(report: ImportReport, *, what: str) -> None:
 
 def cmd_export_json(args: argparse.Namespace, settings: Settings) -> int:
     """Export a user's sessions with every field as one JSON document (file or stdout)."""
-    svc = _service(settings)
+    svc = open_service(settings)
     user = _user(svc, args.user)
     write_chunks(svc.export_json(user, args.session), args.output)
     if args.output and args.output != "-":
@@ -71,7 +61,7 @@ def cmd_export_json(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import a ChatGPT export (conversations.json or .zip) or a JSON export for a user."""
-    svc = _service(settings)
+    svc = open_service(settings)
     user = _user(svc, args.user, create=args.create)
     with open(args.file, "rb") as source:
         report = svc.import_conversations(user, source)
@@ -81,7 +71,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     """Write every user's sessions, messages and feedback to a backup file (JSON lines)."""
-    svc = _service(settings)
+    svc = open_service(settings)
     write_chunks(svc.backup(), args.output)
     if args.output != "-":
         print(f"wrote the backup to {args.output}", file=sys.stderr)
@@ -90,7 +80,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     """Restore a backup file; what is already in the database is skipped (idempotent)."""
-    svc = _service(settings)
+    svc = open_service(settings)
     with open(args.file, "rb") as source:
         report = svc.restore_backup(source)
     print_report(report, what="restore")

@@ -9,29 +9,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
 from pa_core import auth
+from pa_core.cli_common import AddCommand, auth_path, open_service
 from pa_core.config import Settings
-from pa_core.migrate import migrate
-from pa_core.service import ConversationService
 from pa_core.service.facade_admin import COMMAND_LINE
-
-Command = Callable[[argparse.Namespace, Settings], int]
-AddCommand = Callable[[argparse._SubParsersAction, str, Command], argparse.ArgumentParser]
-
-
-def _service(settings: Settings) -> ConversationService:
-    """The service over the settings' database, migrated first."""
-    url = settings.resolved_database_url
-    migrate(url)
-    return ConversationService.from_url(url)
-
-
-def _auth_path(args: argparse.Namespace, settings: Settings) -> Path:
-    """--auth-config, else PA_AUTH_CONFIG."""
-    return Path(args.auth_config or settings.auth_config)
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -45,9 +27,9 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     """Add a login to the auth config and the users table."""
     password = _read_password(args)
-    path = _auth_path(args, settings)
+    path = auth_path(args, settings)
     role = "admin" if args.admin else "user"
-    _service(settings).admin_add_user(
+    open_service(settings).admin_add_user(
         COMMAND_LINE,
         args.username,
         password,
@@ -62,7 +44,7 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_user_list(args: argparse.Namespace, settings: Settings) -> int:
     """List the logins of the auth config."""
-    config = auth.load_auth_config(_auth_path(args, settings))
+    config = auth.load_auth_config(auth_path(args, settings))
     for name in sorted(config["credentials"]["usernames"]):
         print(f"{name}\t{auth.user_profile(config, name)['role']}")
     return 0
@@ -70,22 +52,22 @@ def cmd_user_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
     """Disable an account: no login by the app, the API or its tokens until enabled."""
-    _service(settings).admin_set_disabled(COMMAND_LINE, args.username, True)
+    open_service(settings).admin_set_disabled(COMMAND_LINE, args.username, True)
     print(f"disabled {args.username!r}")
     return 0
 
 
 def cmd_user_enable(args: argparse.Namespace, settings: Settings) -> int:
     """Enable a disabled account again."""
-    _service(settings).admin_set_disabled(COMMAND_LINE, args.username, False)
+    open_service(settings).admin_set_disabled(COMMAND_LINE, args.username, False)
     print(f"enabled {args.username!r}")
     return 0
 
 
 def cmd_user_role(args: argparse.Namespace, settings: Settings) -> int:
     """Make an account 'user' or 'admin' (one enabled admin always stays)."""
-    path = _auth_path(args, settings)
-    _service(settings).admin_set_role(COMMAND_LINE, args.username, args.role, auth_config=path)
+    path = auth_path(args, settings)
+    open_service(settings).admin_set_role(COMMAND_LINE, args.username, args.role, auth_config=path)
     print(f"{args.username!r} is now {args.role}")
     return 0
 
@@ -93,8 +75,10 @@ def cmd_user_role(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_user_reset_password(args: argparse.Namespace, settings: Settings) -> int:
     """Give a login a new password (prompted, or --password)."""
     password = _read_password(args)
-    path = _auth_path(args, settings)
-    _service(settings).admin_reset_password(COMMAND_LINE, args.username, password, auth_config=path)
+    path = auth_path(args, settings)
+    open_service(settings).admin_reset_password(
+        COMMAND_LINE, args.username, password, auth_config=path
+    )
     print(f"new password set for {args.username!r}")
     return 0
 

@@ -181,7 +181,8 @@ class AuditLog(Base):
     """Who did what and when, for administrative and sensitive actions (no content, no secrets)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = {"sqlite_autoincrement": True}
+    # No INSERT ... RETURNING: under row-level security the app may append rows it cannot read.
+    __table_args__ = {"sqlite_autoincrement": True, "implicit_returning": False}
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -179,19 +179,22 @@ class ConversationService(
         `include_empty=False` leaves out untitled sessions without messages (never-used chats);
         `pinned` True/False keeps only pinned/unpinned ones.
         """
+        return self._session_page(
+            user,
+            limit,
+            before=before,
+            search=search,
+            include_inactive=include_inactive,
+            include_empty=include_empty,
+            pinned=pinned,
+        )
+
+    def _session_page(self, user: UserRecord, limit: int, **filters: Any) -> list[SessionRecord]:
+        """One keyset page of the user's sessions with `filters` (sessions.list_sessions)."""
         limit = check_limit(limit, maximum=500)
         uid = user_id_of(user)
         with self.transaction(user_id=uid) as conn:
-            return sessions.list_sessions(
-                conn,
-                user_id=uid,
-                limit=limit,
-                before=before,
-                search=search,
-                include_inactive=include_inactive,
-                include_empty=include_empty,
-                pinned=pinned,
-            )
+            return sessions.list_sessions(conn, user_id=uid, limit=limit, **filters)
 
     def rename_session(self, session_id: Any, *, user: UserRecord, title: str) -> SessionRecord:
         """Give the user's session a new title (1-255 characters)."""

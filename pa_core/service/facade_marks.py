@@ -30,10 +30,7 @@ class MarksMixin:
         rating = feedback.check_rating(rating)
         comment = feedback.check_comment(comment)
         uid = user_id_of(user)
-        if isinstance(message_id, bool) or not isinstance(message_id, int):
-            raise SessionNotFound(str(message_id)[:64])
-        if not 1 <= message_id <= MAX_DB_ID:
-            raise SessionNotFound(str(message_id)[:64])
+        _check_message_id(message_id)
         with self.transaction(write=True, user_id=uid) as conn:
             record = feedback.set_feedback(
                 conn, message_id, user_id=uid, rating=rating, comment=comment
@@ -48,10 +45,7 @@ class MarksMixin:
         """Mark one of the user's assistant replies as replaced by a newer one (Retry or
         Regenerate; `message_metadata["superseded"]`); the reply itself is kept."""
         uid = user_id_of(user)
-        if isinstance(message_id, bool) or not isinstance(message_id, int):
-            raise SessionNotFound(str(message_id)[:64])
-        if not 1 <= message_id <= MAX_DB_ID:
-            raise SessionNotFound(str(message_id)[:64])
+        _check_message_id(message_id)
         with self.transaction(write=True, user_id=uid) as conn:
             record = supersede.set_superseded(
                 conn, message_id, user_id=uid, superseded=bool(superseded)
@@ -71,3 +65,11 @@ class MarksMixin:
     ) -> SessionRecord:
         """Pin (True) or unpin (False) the user's session; pinned sessions outlive retention."""
         return self._update_session(session_id, user=user, values={"pinned": bool(pinned)})
+
+
+def _check_message_id(message_id: Any) -> None:
+    """SessionNotFound for anything that cannot be a stored message id (a bool, text, 0, huge)."""
+    if isinstance(message_id, bool) or not isinstance(message_id, int):
+        raise SessionNotFound(str(message_id)[:64])
+    if not 1 <= message_id <= MAX_DB_ID:
+        raise SessionNotFound(str(message_id)[:64])

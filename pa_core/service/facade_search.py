@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pa_core.records import ConversationHits, SearchHit, SessionRecord, UserRecord
-from pa_core.service import search, sessions
+from pa_core.service import search
 from pa_core.validation import check_limit, user_id_of
 
 SEARCH_WINDOW = 200  # hits read by search_conversations before grouping
@@ -35,20 +35,16 @@ class SearchMixin:
     ) -> list[SessionRecord]:
         """A keyset page of the user's used sessions: archived True (only archived), False
         (only active) or None (both); pinned True / False / None likewise."""
-        limit = check_limit(limit, maximum=500)
-        uid = user_id_of(user)
-        with self.transaction(user_id=uid) as conn:
-            return sessions.list_sessions(
-                conn,
-                user_id=uid,
-                limit=limit,
-                before=before,
-                search=None,
-                include_inactive=archived is None,
-                include_empty=False,
-                pinned=pinned,
-                archived=archived,
-            )
+        return self._session_page(
+            user,
+            limit,
+            before=before,
+            search=None,
+            include_inactive=archived is None,
+            include_empty=False,
+            pinned=pinned,
+            archived=archived,
+        )
 
     def search_conversations(
         self,

@@ -73,3 +73,16 @@ def free_port_url() -> str:
     from support.pg_cluster import free_port
 
     return f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/nothing"
+
+
+def text_input(at: AppTest, label: str):
+    """The page's text input labelled `label`."""
+    return [t for t in at.text_input if t.label == label][0]
+
+
+def submit_login(at: AppTest, username: str, password: str) -> AppTest:
+    """Fill the login form and press Log in; the run that follows."""
+    text_input(at, "Username").set_value(username)
+    text_input(at, "Password").set_value(password)
+    [b for b in at.button if b.label == "Log in"][0].click()
+    return at.run()

@@ -5,20 +5,9 @@ from __future__ import annotations
 import stat
 import time
 
-from app_helpers import assert_no_exception, free_port_url, texts
+from app_helpers import assert_no_exception, free_port_url, submit_login, text_input, texts
 
 from pa_core import auth
-
-
-def _input(at, label: str):
-    return [t for t in at.text_input if t.label == label][0]
-
-
-def _login(at, username: str, password: str):
-    _input(at, "Username").set_value(username)
-    _input(at, "Password").set_value(password)
-    [b for b in at.button if b.label == "Log in"][0].click()
-    return at.run()
 
 
 def test_login_form_rejects_a_wrong_password_and_accepts_the_right_one(app_env):
@@ -26,11 +15,11 @@ def test_login_form_rejects_a_wrong_password_and_accepts_the_right_one(app_env):
     assert_no_exception(at)
     assert "Log in" in [b.label for b in at.button]
     assert not at.chat_input  # no page content before login
-    _login(at, "alice", "wrong-password")
+    submit_login(at, "alice", "wrong-password")
     assert_no_exception(at)
     assert "Username or password is incorrect." in [e.value for e in at.error]
     assert not at.chat_input
-    _login(at, "alice", "alice-password")
+    submit_login(at, "alice", "alice-password")
     assert_no_exception(at)
     assert at.session_state["authentication_status"] is True
     assert at.chat_input  # the Chat page
@@ -69,10 +58,10 @@ def test_first_run_creates_the_admin_only_with_the_setup_code(app_env, tmp_path,
     assert stat.S_IMODE(code_file.stat().st_mode) == 0o600
 
     def submit(code: str, password: str = "first-admin-pw"):
-        _input(at, "Setup code").set_value(code)
-        _input(at, "Username").set_value("root_admin")
-        _input(at, "Password (at least 8 characters)").set_value(password)
-        _input(at, "Repeat password").set_value(password)
+        text_input(at, "Setup code").set_value(code)
+        text_input(at, "Username").set_value("root_admin")
+        text_input(at, "Password (at least 8 characters)").set_value(password)
+        text_input(at, "Repeat password").set_value(password)
         [b for b in at.button if b.label == "Create administrator"][0].click()
         return at.run()
 
@@ -94,7 +83,7 @@ def test_first_run_creates_the_admin_only_with_the_setup_code(app_env, tmp_path,
     assert not code_file.exists()
     assert "Administrator 'root_admin' created. Log in." in texts(at)
     assert app_env.svc.get_user("root_admin").role == "admin"
-    _login(at, "root_admin", "first-admin-pw")
+    submit_login(at, "root_admin", "first-admin-pw")
     assert at.chat_input
 
 
@@ -122,7 +111,7 @@ def test_a_mixed_case_config_user_logs_in_under_either_case_as_one_user(
     ids = set()
     for typed in ("Alice", "alice", "ALICE"):
         at = app_env.app(username=None).run()
-        _login(at, typed, "mixed-case-pw")
+        submit_login(at, typed, "mixed-case-pw")
         assert_no_exception(at)
         assert at.chat_input, typed
         user = at.session_state["pa_user"]

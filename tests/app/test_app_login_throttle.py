@@ -4,21 +4,10 @@ same database table as the API, so the form pauses an account the API guessed at
 from __future__ import annotations
 
 import pytest
-from app_helpers import assert_no_exception
+from app_helpers import assert_no_exception, submit_login
 
 import ui.login
 from pa_core import auth
-
-
-def _input(at, label: str):
-    return [t for t in at.text_input if t.label == label][0]
-
-
-def _login(at, username: str, password: str):
-    _input(at, "Username").set_value(username)
-    _input(at, "Password").set_value(password)
-    [b for b in at.button if b.label == "Log in"][0].click()
-    return at.run()
 
 
 def _errors(at) -> list[str]:
@@ -37,22 +26,22 @@ def test_the_form_pauses_after_the_free_failures_and_the_right_password_works_af
 ):
     at = app_env.app(username=None).run()
     for n in range(auth.throttle.FREE_FAILURES):
-        _login(at, "alice" if n % 2 else "ALICE", f"wrong-{n}")
+        submit_login(at, "alice" if n % 2 else "ALICE", f"wrong-{n}")
         assert_no_exception(at)
         assert "Username or password is incorrect." in _errors(at)
     assert slow_pauses.failures(app_env.svc, "account", "alice") == auth.throttle.FREE_FAILURES
-    _login(at, "alice", "wrong-again")
+    submit_login(at, "alice", "wrong-again")
     assert any("Too many failed logins; try again in" in e for e in _errors(at)), _errors(at)
-    _login(at, "alice", "alice-password")  # paused: not even the right password is checked
+    submit_login(at, "alice", "alice-password")  # paused: not even the right password is checked
     assert any("Too many failed logins" in e for e in _errors(at))
     assert not at.session_state["authentication_status"]
     # another account is not affected
     other = app_env.app(username=None).run()
-    _login(other, "bob", "bob-password")
+    submit_login(other, "bob", "bob-password")
     assert other.session_state["authentication_status"] is True
     # the pause ends (here: made to end now); the right password logs in and resets the count
     monkeypatch.setattr(slow_pauses, "base_delay_s", 0.0)
-    _login(at, "alice", "alice-password")
+    submit_login(at, "alice", "alice-password")
     assert_no_exception(at)
     assert at.session_state["authentication_status"] is True
     assert slow_pauses.failures(app_env.svc, "account", "alice") == 0
@@ -72,7 +61,7 @@ def test_guesses_counted_by_another_process_pause_the_form(app_env, slow_pauses)
     finally:
         engine.dispose()
     at = app_env.app(username=None).run()
-    _login(at, "alice", "alice-password")
+    submit_login(at, "alice", "alice-password")
     assert any("Too many failed logins" in e for e in _errors(at)), _errors(at)
 
 

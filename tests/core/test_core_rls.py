@@ -239,7 +239,7 @@ def _search_plan(app_svc, admin_url, uid) -> str:
     """EXPLAIN of the full-text step of search, as the app role in uid's scope."""
     from pa_core.service.search import _PG_SEARCH_ALL
 
-    params = {"uid": uid, "q": "needle", "lim": 20}
+    params = {"uid": uid, "q": "needle", "lim": 20, "headline": "MaxWords=24"}
     with app_svc.transaction(user_id=uid) as conn:
         rows = conn.execute(text("EXPLAIN " + _PG_SEARCH_ALL.text), params).scalars()
         return "\n".join(rows)
