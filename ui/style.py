@@ -22,6 +22,9 @@ CSS = """
 [class*="st-key-pa-side-head-"] { margin-top: 0.6rem; }
 [data-testid="stPopoverBody"]:has([class*="st-key-pa-side-"]) [data-testid="stVerticalBlock"] {
   gap: 0.25rem; }
+/* Page headings (a chat's title) stay on one line, cut with an ellipsis. */
+[data-testid="stMainBlockContainer"] h3 { overflow: hidden; text-overflow: ellipsis;
+  white-space: nowrap; }
 /* A message bubble never grows wider than the screen: its content may shrink below its
    widest child, code blocks scroll inside the bubble, long words and links wrap. */
 [data-testid="stChatMessage"] { min-width: 0; max-width: 100%; }
