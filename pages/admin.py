@@ -7,8 +7,7 @@ import streamlit as st
 
 import ui
 from pa_core import PAError
-from ui import admin_view
-from ui import format as fmt
+from ui import admin_view, exports
 
 user = ui.require_admin()
 svc = ui.service()
@@ -141,7 +140,7 @@ except PAError as exc:
 st.download_button(
     "Download audit log (CSV)",
     data=lambda: "".join(svc.audit_csv(user)),
-    file_name=fmt.csv_file_name("audit-log"),
+    file_name=exports.audit_file_name(),
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",

@@ -56,6 +56,12 @@ def metrics_file_name(username: str, scope: str, start: date, end: date) -> str:
     return f"{who}-analytics-{slug(scope, fallback='mine')}-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}.csv"
 
 
+def audit_file_name(*, now: datetime | None = None) -> str:
+    """The audit log CSV: 'audit-log-2026-12-01.csv' (everyone's events, not one user's)."""
+    now = now or datetime.now(UTC)
+    return f"audit-log-{now.astimezone(UTC):%Y-%m-%d}.csv"
+
+
 def _name(username: str, what: str, ext: str, now: datetime | None) -> str:
     now = now or datetime.now(UTC)
     return f"{slug(username, fallback='user')}-{what}-{now.astimezone(UTC):%Y-%m-%d}.{ext}"

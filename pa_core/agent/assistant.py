@@ -235,6 +235,7 @@ class PersonalAssistant(RedoMixin):
             max_messages=self.history_messages,
             max_chars=self.history_chars,
         )
+        turn.context_messages = sum(1 for m in messages if m.get("role") != "system")
         try:
             # closing(): an interrupted turn closes the provider's stream (and its HTTP response)
             # at once, not when the garbage collector finds it.
@@ -326,6 +327,7 @@ class PersonalAssistant(RedoMixin):
             "prompt_tokens": result.prompt_tokens,
             "completion_tokens": result.completion_tokens,
             "streamed": turn.stream,
+            "context_messages": turn.context_messages,
         }
         if result.estimated_tokens:
             metadata["tokens_estimated"] = True

@@ -24,3 +24,4 @@ class Turn:
     client_id: str | None = None
     result: TurnResult = field(default_factory=TurnResult)
     chunks: list[str] = field(default_factory=list)
+    context_messages: int = 0  # how many messages the model was given (history + this one)

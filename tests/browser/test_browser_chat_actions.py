@@ -235,7 +235,7 @@ def test_page_loads_bogus_links_and_new_chat_create_no_rows(page, model_app):
         expect(page.get_by_text("That conversation was not found")).to_be_visible()
         wait_idle(page)
         assert session_id_of(page.url) != bogus
-    page.get_by_role("button", name="New chat").click()
+    page.locator(".st-key-pa-new-chat").get_by_role("button", name="New chat").click()
     wait_idle(page)
     fresh = session_id_of(page.url)
     page.reload()  # a reload of a fresh chat is still a fresh chat: no notice, no row

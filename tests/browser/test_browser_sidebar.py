@@ -112,10 +112,14 @@ def open_chat(page, title: str) -> None:
 
 
 def menu(page, sid: str):
-    """Open a row's ⋯ menu; the popover's body."""
+    """Open a row's ⋯ menu; the popover's body (any menu still open is closed first)."""
+    open_bodies = page.get_by_test_id("stPopoverBody").locator("visible=true")
+    if open_bodies.count():
+        page.keyboard.press("Escape")
+        expect(open_bodies).to_have_count(0)
     row(page, sid).get_by_test_id("stPopoverButton").locator("visible=true").click()
     body = page.get_by_test_id("stPopoverBody").locator("visible=true")
-    expect(body).to_be_visible()
+    expect(body).to_have_count(1)
     wait_idle(page)
     return body
 
