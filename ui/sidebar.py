@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from pa_core import ConversationService, PAError, SessionRecord, UserRecord
+from pa_core import ConversationService, PAError, SessionRecord, StorageError, UserRecord
 from ui import clock, state
 from ui import format as fmt
 from ui import sidebar_menu as menus
@@ -91,6 +91,9 @@ def chat_list(
             data = load_chat_list(
                 svc, user, pages=st.session_state.get(PAGES_KEY, 1), search=search
             )
+        except StorageError:  # an outage: the chat page says so once, next to the input
+            st.caption("Your chats are listed here again as soon as the database is back.")
+            return
         except PAError as exc:
             state.show_error(exc, "The chat list could not be loaded")
             return
