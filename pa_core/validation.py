@@ -12,7 +12,7 @@ from pa_core.textsafe import clean_json, clean_text
 
 ROLES = ("user", "assistant", "system")
 USER_ROLES = ("user", "admin")
-# Documented limit (README): at least the 100,000 DESIGN asks for, with room for tool output.
+# Documented limit (README): at least 100,000 characters, with room for tool output.
 MAX_CONTENT_CHARS = 200_000
 MAX_ERROR_CHARS = 20_000
 MAX_SEARCH_CHARS = 500
