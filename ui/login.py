@@ -130,7 +130,7 @@ def _synced_user(ctx: LoginContext, name: str) -> UserRecord:
         if user is None or user.username != name:
             user = auth.sync_user(ctx.service, ctx.config, name)
         else:
-            user = _still_active(ctx, user)
+            user = state.still_active(ctx.service, user)
     except UserDisabled as exc:
         st.session_state[LOGIN_ERROR_KEY] = str(exc)
         log_out(ctx)  # reruns into the login form, which shows why
@@ -142,15 +142,6 @@ def _synced_user(ctx: LoginContext, name: str) -> UserRecord:
         st.stop()
     state.set_current_user(user)
     return user
-
-
-def _still_active(ctx: LoginContext, user: UserRecord) -> UserRecord:
-    """The user's current row; the known record while the database is down (the chat page
-    keeps working through an outage); UserDisabled when an administrator disabled them."""
-    try:
-        return auth.ensure_active(ctx.service, user)
-    except StorageError:
-        return user
 
 
 def _known_or_stop(name: str) -> UserRecord:

@@ -12,7 +12,7 @@ import logging
 
 import streamlit as st
 
-from pa_core import PAError, StorageError, UserRecord, auth
+from pa_core import PAError, UserRecord, auth
 from ui import guard, state
 from ui.format import md_text
 
@@ -71,7 +71,7 @@ def _synced_user(claims: dict) -> UserRecord:
                 group_claim=settings.oidc_group_claim,
             )
         else:
-            user = _still_active(user)
+            user = state.still_active(state.service(), user)
         state.set_current_user(user)
     except PAError as exc:
         logger.warning("Could not open the account of an OIDC login: %s", exc)
@@ -80,15 +80,6 @@ def _synced_user(claims: dict) -> UserRecord:
             st.logout()
         st.stop()
     return user
-
-
-def _still_active(user: UserRecord) -> UserRecord:
-    """The user's current row; the known record while the database is down; UserDisabled when
-    an administrator disabled them."""
-    try:
-        return auth.ensure_active(state.service(), user)
-    except StorageError:
-        return user
 
 
 def account_sidebar(user: UserRecord) -> None:

@@ -13,7 +13,7 @@ import streamlit as st
 from pydantic import AliasChoices
 
 import pa_core
-from pa_core import ConversationService, MigrationError, Settings, StorageError, UserRecord
+from pa_core import ConversationService, MigrationError, Settings, StorageError, UserRecord, auth
 
 USER_KEY = "pa_user"
 FLASH_KEY = "pa_flash"
@@ -99,3 +99,12 @@ def user_message(exc: Exception) -> str:
         return "the database is not available right now. Please try again in a moment."
     lines = str(exc).strip().splitlines()
     return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+def still_active(svc: ConversationService, user: UserRecord) -> UserRecord:
+    """The user's current row; the known record while the database is down (the chat page
+    keeps working through an outage); UserDisabled when an administrator disabled them."""
+    try:
+        return auth.ensure_active(svc, user)
+    except StorageError:
+        return user

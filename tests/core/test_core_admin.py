@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -11,6 +11,7 @@ import pa_core
 from pa_core import ValidationError, auth
 from pa_core.errors import PermissionDenied, UserDisabled
 from pa_core.service.facade_admin import COMMAND_LINE
+from support.aging import age_session
 from support.query_count import count_statements
 
 
@@ -39,16 +40,6 @@ def _config(path):
 def _audit_count(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
-
-
-def _age(engine, session_id, days):
-    when = datetime.now(UTC) - timedelta(days=days)
-    value = when.replace(tzinfo=None) if engine.dialect.name == "sqlite" else when
-    with engine.begin() as conn:
-        conn.execute(
-            text("UPDATE conversation_sessions SET last_activity_at = :w WHERE session_id = :s"),
-            {"w": value, "s": session_id},
-        )
 
 
 def test_add_user_writes_a_bcrypt_login_and_a_row(svc, root, auth_path):
@@ -207,7 +198,7 @@ def test_retention_preview_then_cleanup(svc, root, carol, engine):
     for s in sessions:
         svc.add_message(s.session_id, user=carol, content="hello")
     for s in sessions[:3]:
-        _age(engine, s.session_id, 200)
+        age_session(engine, s.session_id, 200)
     svc.set_session_pinned(sessions[0].session_id, user=carol, pinned=True)
     preview = svc.retention_preview(root, 90)
     assert (preview.days, preview.removable, preview.pinned_kept) == (90, 2, 1)

@@ -9,16 +9,7 @@ from sqlalchemy import text
 
 from pa_core import ValidationError
 from pa_core.service import sessions as sessions_module
-
-
-def _age(engine, session_id, days):
-    when = datetime.now(UTC) - timedelta(days=days)
-    value = when.replace(tzinfo=None) if engine.dialect.name == "sqlite" else when
-    with engine.begin() as conn:
-        conn.execute(
-            text("UPDATE conversation_sessions SET last_activity_at = :w WHERE session_id = :s"),
-            {"w": value, "s": session_id},
-        )
+from support.aging import age_session
 
 
 def test_cleanup_old_sessions(svc, alice, bob, engine, monkeypatch):
@@ -28,7 +19,7 @@ def test_cleanup_old_sessions(svc, alice, bob, engine, monkeypatch):
     for s in old + [fresh]:
         svc.add_message(s.session_id, user=alice if s.user_id == alice.id else bob, content="x")
     for s in old:
-        _age(engine, s.session_id, 100)
+        age_session(engine, s.session_id, 100)
     assert svc.cleanup_old_sessions(90, dry_run=True) == 5
     assert svc.get_session(old[0].session_id, user=alice) is not None
     batches = []

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
-from sqlalchemy import text
 
 from pa_core import MessageRecord, SessionNotFound, SessionRecord, ValidationError
+from support.aging import age_session
 
 
 def _chat(svc, user):
@@ -63,22 +61,12 @@ def test_pinning_and_the_pinned_filter(svc, alice, bob):
     assert svc.get_session(a.session_id, user=alice).pinned is False
 
 
-def _age(engine, session_id, days):
-    when = datetime.now(UTC) - timedelta(days=days)
-    value = when.replace(tzinfo=None) if engine.dialect.name == "sqlite" else when
-    with engine.begin() as conn:
-        conn.execute(
-            text("UPDATE conversation_sessions SET last_activity_at = :w WHERE session_id = :s"),
-            {"w": value, "s": session_id},
-        )
-
-
 def test_retention_keeps_pinned_sessions(svc, alice, engine):
     keep = svc.create_session(user=alice, title="keep")
     drop = svc.create_session(user=alice, title="drop")
     svc.set_session_pinned(keep.session_id, user=alice, pinned=True)
     for s in (keep, drop):
-        _age(engine, s.session_id, 400)
+        age_session(engine, s.session_id, 400)
     assert svc.cleanup_old_sessions(90, dry_run=True) == 1
     assert svc.count_pinned_idle(90) == 1
     assert svc.cleanup_old_sessions(90) == 1
