@@ -47,6 +47,15 @@ def sqlite_path(url: str) -> str:
     return make_url(url).database
 
 
+# The plain-table floor: the same columns as conversation_messages, no index but the key.
+PLAIN_TABLE = """CREATE TABLE IF NOT EXISTS floor_plain_messages ({id}, session_id VARCHAR(36),
+    user_id INTEGER, role VARCHAR(16), content TEXT, tools_used TEXT, processing_time_ms INTEGER,
+    token_count INTEGER, has_error BOOLEAN, error_message TEXT, message_metadata TEXT,
+    created_at TIMESTAMP)"""
+PLAIN_ID_PG = "id BIGSERIAL PRIMARY KEY"
+PLAIN_ID_SQLITE = "id INTEGER PRIMARY KEY AUTOINCREMENT"
+
+
 class Floor:
     """What the database itself allows: one raw driver connection, hand-written SQL."""
 
@@ -75,6 +84,7 @@ class Floor:
             f"INSERT INTO conversation_messages ({', '.join(INSERT_COLUMNS)}) "
             f"VALUES ({', '.join([self.ph] * len(INSERT_COLUMNS))})"
         )
+        self._plain = False
         self.load_sql = (
             f"SELECT {LOAD_COLUMNS} FROM conversation_messages WHERE session_id = {self.ph} "
             "ORDER BY id"
@@ -92,6 +102,18 @@ class Floor:
         if self.sqlite:
             cur.execute("BEGIN IMMEDIATE")
         cur.execute(self.insert_sql, self._row(sid, uid, "user", content))
+        self.conn.commit() if not self.sqlite else cur.execute("COMMIT")
+
+    def append_plain(self, sid: str, uid: int, content: str) -> None:
+        """INSERT one message into a plain table (primary key only, no other index); COMMIT."""
+        cur = self.conn.cursor()
+        if not self._plain:
+            cur.execute(PLAIN_TABLE.format(id=PLAIN_ID_SQLITE if self.sqlite else PLAIN_ID_PG))
+            self._plain = True
+        if self.sqlite:
+            cur.execute("BEGIN IMMEDIATE")
+        cur.execute(self.insert_sql.replace("conversation_messages", "floor_plain_messages", 1),
+                    self._row(sid, uid, "user", content))  # fmt: skip
         self.conn.commit() if not self.sqlite else cur.execute("COMMIT")
 
     def append_turn(self, sid: str, uid: int, user: str, assistant: str) -> None:
@@ -132,7 +154,7 @@ class Floor:
 
     def append_cte(self, sid: str, uid: int, content: str) -> None:
         """Our append statement (ownership check + session bump + insert), sent raw; COMMIT."""
-        from pa_core.service.messages import PG_ADD_MESSAGE
+        from pa_core.service.message_sql import PG_ADD_MESSAGE
 
         sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", str(PG_ADD_MESSAGE))
         row = self._row(sid, uid, "user", content)

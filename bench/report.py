@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 OURS = "ours"
+STEADY = "Steady state"
+PLAIN = "floor: plain table INSERT + COMMIT"
+STATES = ("live", "open transaction")
 
 
 def _f(value: float | None, digits: int = 2) -> str:
@@ -21,12 +24,30 @@ def _rows(run: dict[str, Any]) -> list[dict[str, Any]]:
     return run["rows"]
 
 
-def _find(run, op_prefix: str, impl: str = OURS) -> list[dict[str, Any]]:
+def _find(run, op_prefix: str, impl: str = OURS, *, steady: bool = False) -> list[dict[str, Any]]:
+    """Measured rows of `impl` whose operation starts with `op_prefix` (steady rows apart)."""
     return [
         r
         for r in _rows(run)
         if r["op"].startswith(op_prefix) and r["impl"] == impl and r["median_ms"] is not None
-    ]
+        and (r["section"] == STEADY) == steady
+    ]  # fmt: skip
+
+
+def _median(run, op: str, impl: str) -> float | None:
+    """The median of exactly this operation and implementation, or None."""
+    for r in _rows(run):
+        if r["op"] == op and r["impl"] == impl and r["median_ms"] is not None:
+            return r["median_ms"]
+    return None
+
+
+def _ratio_target(label: str, ours: float | None, other: float | None, limit: float) -> list:
+    """[(label, "x.xx×", ratio <= limit)] when both figures exist."""
+    if ours is None or other is None:
+        return []
+    ratio = ours / other
+    return [(label, f"{ratio:.2f}×", ratio <= limit)]
 
 
 def _floor(run, op: str) -> dict[str, Any] | None:
@@ -150,6 +171,49 @@ def targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     if len(ui) >= 2:
         ratio = ui[-1]["median_ms"] / ui[0]["median_ms"]
         out.append(("chat page run, largest ÷ smallest ≤ 1.5", f"{ratio:.2f}", ratio <= 1.5))
+    return out + append_targets(run) + steady_targets(run)
+
+
+def append_targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """Append against the plain-table floor and against every peer; load 1,000 vs raw SELECT."""
+    op = "append one message (chat of 20)"
+    ours = _median(run, op, OURS)
+    out = _ratio_target("append ≤ 2× plain-table INSERT+COMMIT", ours, _median(run, op, PLAIN), 2.0)
+    peers = [
+        r for r in _rows(run) if r["op"] == op and r["median_ms"] is not None
+        and r["impl"] != OURS and not r["impl"].startswith(("floor", "reference"))
+    ]  # fmt: skip
+    if ours is not None and peers:
+        best = min(peers, key=lambda r: r["median_ms"])
+        out.append((f"{op}: faster than every peer",
+                    f"ours {ours:.3f} ms vs best peer {best['impl']} {best['median_ms']:.3f} ms",
+                    ours < best["median_ms"]))  # fmt: skip
+    op = "load whole history (1,000 messages)"
+    floor = _median(run, op, "floor: raw SELECT ORDER BY id")
+    return out + _ratio_target(f"{op} ≤ 1.5× raw SELECT", _median(run, op, OURS), floor, 1.5)
+
+
+def steady_targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """The steady-state goals, per state: flat last 50 and session page, load, append."""
+    out: list[tuple[str, str, bool | None]] = []
+    for state in STATES:
+        for label, prefix in (("last 50", "load last 50"), ("session page", "first page (50)")):
+            rs = sorted((r for r in _find(run, prefix, steady=True) if r["op"].endswith(
+                f"({state})")), key=lambda r: _size_of(r["op"]))  # fmt: skip
+            if len(rs) >= 2:
+                ratio = rs[-1]["median_ms"] / rs[0]["median_ms"]
+                out.append((f"steady ({state}): {label} largest ÷ smallest ≤ 1.3",
+                            f"{ratio:.2f} ({_size_of(rs[0]['op']):,} → "
+                            f"{_size_of(rs[-1]['op']):,})", ratio <= 1.3))  # fmt: skip
+        loads = [r for r in _find(run, "load whole history", steady=True)
+                 if r["op"].endswith(f"({state})")]  # fmt: skip
+        for r in loads:
+            floor = _median(run, r["op"], "floor: raw SELECT ORDER BY id")
+            out += _ratio_target(f"steady ({state}): {r['op'][:-len(state) - 3]} ≤ 1.5× raw "
+                                 "SELECT", r["median_ms"], floor, 1.5)  # fmt: skip
+        op = f"append one message ({state})"
+        out += _ratio_target(f"steady ({state}): append ≤ 2× plain-table INSERT+COMMIT",
+                             _median(run, op, OURS), _median(run, op, PLAIN), 2.0)  # fmt: skip
     return out
 
 

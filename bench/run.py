@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import pa_core
-from bench import report
+from bench import report, steady
 from bench.harness import Row, StatementCounter, measure_group, percentile
 from bench.peers import Floor, make_peers
 from bench.seed import COMMON_WORD, NOW, RARE_WORD, SIZES, Seeded, Size, check_seeded, seed
@@ -37,7 +37,17 @@ MSG = ("Please summarise the budget report for the Q3 planning meeting and list 
        "contract renewal and the open support tickets for the Berlin office, thanks!!")  # fmt: skip
 REPLY = MSG.upper()
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ["messages", "sessions", "search", "export", "metrics", "concurrency", "cleanup", "ui"]
+SECTIONS = [
+    "messages",
+    "steady",
+    "sessions",
+    "search",
+    "export",
+    "metrics",
+    "concurrency",
+    "cleanup",
+    "ui",
+]
 
 
 def admin_url() -> str:
@@ -131,8 +141,12 @@ def expect(ok: bool, what: str) -> None:
 class Bench:
     """All measurements of one backend at one size."""
 
-    def __init__(self, url: str, size: Size, seeded: Seeded, log, pin_cpu: int | None = None):
+    def __init__(
+        self, url: str, size: Size, seeded: Seeded, log, pin_cpu: int | None = None,
+        admin: str | None = None,
+    ):  # fmt: skip
         self.url = url
+        self.admin = admin
         self.pin_cpu = pin_cpu if not url.startswith("sqlite") else None
         self.size = size
         self.seeded = seeded
@@ -278,6 +292,9 @@ class Bench:
                 (op, "floor: raw INSERT + COMMIT",
                  lambda s_=floor_target: self.floor.append(s_, hist.id, MSG),
                  self.floor.statements["append"]),
+                (op, "floor: plain table INSERT + COMMIT",
+                 lambda s_=floor_target: self.floor.append_plain(s_, hist.id, MSG),
+                 self.floor.statements["append"]),
             ]  # fmt: skip
             if self.backend == "postgresql":
                 entries.append((op, "reference: our CTE statement via raw psycopg2",
@@ -317,6 +334,12 @@ class Bench:
                             p.statements.get("turn")))  # fmt: skip
         self.group(sec, entries)
         self.missing_rows(sec, op)
+
+    def run_steady(self) -> None:
+        """The live steady state, on a database of its own (bench/steady.py)."""
+        self.unpin()  # its server processes are not the pinned ones
+        with throwaway_database(self.backend, self.size, self.admin) as url:
+            self.rows.extend(steady.measure(url, self.size.name, log=self.log))
 
     def _reps_for(self, n: int) -> int:
         """Fewer rounds for the big histories (each call is slow; the budget caps them anyway)."""
@@ -528,7 +551,7 @@ def run_backend(
         eng.dispose()
         log(f"{backend}: seeded {actual:,} messages / {seeded.total_sessions:,} sessions "
             f"in {seed_s:.1f} s")  # fmt: skip
-        bench = Bench(url, size, seeded, log, pin_cpu=pin_cpu)
+        bench = Bench(url, size, seeded, log, pin_cpu=pin_cpu, admin=admin)
         try:
             rows = bench.run_all(sections)
             if ui or (sections and "ui" in sections):

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 from pa_core.config import normalize_url
 
 WRITE_OPTION = "pa_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled PostgreSQL connection idle longer than this is pinged before use (a server restart
+# takes longer); one used more recently is handed out as is (a ping is a round trip).
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "pa_idle_since"
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -43,8 +48,11 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 5)
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_recycle", 1800)
-        kwargs.setdefault("pool_pre_ping", True)  # a restarted server costs no failed request
-        return create_engine(url, connect_args=connect_args, **kwargs)
+        ping_after = kwargs.pop("ping_after_idle_s", PING_AFTER_IDLE_S)
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        if "pool_pre_ping" not in kwargs:  # a restarted server costs no failed request
+            _install_idle_ping(engine, ping_after)
+        return engine
     return create_engine(url, **kwargs)
 
 
@@ -73,6 +81,26 @@ def first_line(exc: BaseException) -> str:
         if str(exc)
         else type(exc).__name__
     )
+
+
+def _install_idle_ping(engine: Engine, after_s: float) -> None:
+    """Ping a pooled connection before use when it sat idle longer than `after_s` seconds."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy):
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < after_s:
+            return
+        try:
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SELECT 1")
+            dbapi_conn.rollback()
+        except engine.dialect.loaded_dbapi.Error as err:  # the pool retries with a new one
+            raise exc.DisconnectionError(str(err)) from err
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
+from pa_core.service.row_scope import flush_scope
 from pa_core.service.tables import MESSAGES as M
 from pa_core.service.tables import SESSIONS as S
 from pa_core.service.tables import USERS as U
@@ -205,6 +206,7 @@ def _iter_pg_copy(
     where, params = "", {"uid": user_id}
     if session_ids is not None:
         where, params["sids"] = "AND m.session_id = ANY(%(sids)s)", list(session_ids)
+    flush_scope(conn)  # the COPY below goes around SQLAlchemy
     dbapi = conn.connection.driver_connection
     out: queue.Queue = queue.Queue(maxsize=_QUEUE_CHUNKS)
     stop = threading.Event()

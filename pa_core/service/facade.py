@@ -34,7 +34,7 @@ from pa_core.service.facade_recovery import RecoveryMethods
 from pa_core.service.facade_search import SearchMixin
 from pa_core.service.facade_tokens import TokensMixin
 from pa_core.service.facade_transfer import TransferMixin
-from pa_core.service.row_scope import set_scope
+from pa_core.service.row_scope import set_scope, take_scope
 from pa_core.validation import (
     canonical_session_id,
     canonical_session_ids,
@@ -72,18 +72,29 @@ class ConversationService(
 
     @contextmanager
     def transaction(
-        self, *, write: bool = False, user_id: int | None = None, everyone: bool = False
+        self,
+        *,
+        write: bool = False,
+        user_id: int | None = None,
+        everyone: bool = False,
+        ordered: bool = False,
     ) -> Iterator[Connection]:
         """The one place a transaction opens: one per user action; SQLite writes lock up front.
 
         `user_id` names the user the transaction acts for; `everyone=True` marks the explicit
         all-users paths (administration, cleanup, ...): PostgreSQL's row-level security scope.
+        `ordered=True`: page reads that must walk their index in order (row_scope.set_scope).
         """
         engine = self._write_engine if write else self.engine
         try:
             with engine.begin() as conn:
-                set_scope(conn, sqlite=self._sqlite, user_id=user_id, everyone=everyone)
-                yield conn
+                set_scope(
+                    conn, sqlite=self._sqlite, user_id=user_id, everyone=everyone, ordered=ordered
+                )
+                try:
+                    yield conn
+                finally:
+                    take_scope(conn)  # never left for the connection's next transaction
         except (DBAPIError, PoolTimeoutError) as exc:
             if isinstance(exc, IntegrityError):
                 raise
@@ -152,11 +163,13 @@ class ConversationService(
         if sid is None:
             return None
         uid = user_id_of(user)
-        with self.transaction(user_id=uid) as conn:
+        with self.transaction(user_id=uid, ordered=include_messages) as conn:
             record = sessions.find_session(conn, sid, user_id=uid)
             if record is None or not include_messages:
                 return record
-            return record._replace(messages=messages.all_messages(conn, sid, user_id=uid))
+            return record._replace(
+                messages=messages.all_messages(conn, sid, user_id=uid, sqlite=self._sqlite)
+            )
 
     def get_or_create_session(self, session_id: Any, *, user: UserRecord) -> SessionRecord:
         """The user's session `session_id`, or a NEW session when it is absent or not theirs."""
@@ -193,7 +206,7 @@ class ConversationService(
         """One keyset page of the user's sessions with `filters` (sessions.list_sessions)."""
         limit = check_limit(limit, maximum=500)
         uid = user_id_of(user)
-        with self.transaction(user_id=uid) as conn:
+        with self.transaction(user_id=uid, ordered=True) as conn:
             return sessions.list_sessions(conn, user_id=uid, limit=limit, **filters)
 
     def rename_session(self, session_id: Any, *, user: UserRecord, title: str) -> SessionRecord:
@@ -292,9 +305,9 @@ class ConversationService(
         if before_id is not None:
             before_id = check_optional_int("before_id", before_id)
         uid = user_id_of(user)
-        with self.transaction(user_id=uid) as conn:
+        with self.transaction(user_id=uid, ordered=True) as conn:
             records = messages.read_messages(
-                conn, sid, user_id=uid, limit=limit, before_id=before_id
+                conn, sid, user_id=uid, limit=limit, before_id=before_id, sqlite=self._sqlite
             )
         if records is None:
             raise SessionNotFound(sid)

@@ -85,7 +85,7 @@ class TransferMixin:
             record = sessions.find_session(conn, sid, user_id=uid)
             if record is None:
                 raise SessionNotFound(sid)
-            rows = messages.all_messages(conn, sid, user_id=uid)
+            rows = messages.all_messages(conn, sid, user_id=uid, sqlite=self._sqlite)
         return markdown.render(record, rows)
 
     def import_conversations(

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Connection,
     Integer,
     Select,
@@ -14,13 +13,12 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
-from pa_core.models import UTCDateTime, utcnow
+from pa_core.models import UTC, UTCDateTime, utcnow
 from pa_core.records import MessageRecord
+from pa_core.service import message_sql
 from pa_core.service.sessions import owns
 from pa_core.service.tables import MESSAGE_READ_COLUMNS, MESSAGES, SESSIONS
 from pa_core.validation import (
@@ -32,55 +30,6 @@ from pa_core.validation import (
     check_optional_int,
     check_tools,
     session_id_or_raise,
-)
-
-# PostgreSQL hot path: ownership check, session bump and insert in one statement (one round trip).
-# The session row locked by the UPDATE orders the writers of a session: each message's created_at
-# is GREATEST(now, the session's last activity), so created_at never goes backwards against id.
-_PG_BUMP = """
-    UPDATE conversation_sessions
-       SET last_activity_at = GREATEST(:created_at, last_activity_at),
-           message_count = message_count + 1
-     WHERE session_id = :session_id AND user_id = :user_id{guard}
- RETURNING session_id, last_activity_at
-"""
-_PG_INSERT = """
-    INSERT INTO conversation_messages (session_id, user_id, role, content, tools_used,
-        processing_time_ms, token_count, has_error, error_message, message_metadata,
-        created_at{cid})
-    SELECT s.session_id, :user_id, :role, :content, :tools_used, :processing_time_ms,
-           :token_count, :has_error, :error_message, :message_metadata, s.last_activity_at{cid_v}
-      FROM s
-"""
-_JSON_BINDS = (
-    bindparam("tools_used", type_=JSONB(none_as_null=True)),
-    bindparam("message_metadata", type_=JSONB(none_as_null=True)),
-    bindparam("created_at", type_=UTCDateTime()),
-)
-PG_ADD_MESSAGE = (
-    text(
-        f"WITH s AS ({_PG_BUMP.format(guard='')}) "
-        f"{_PG_INSERT.format(cid='', cid_v='')} RETURNING id, created_at"
-    )
-    .bindparams(*_JSON_BINDS)
-    .columns(id=Integer(), created_at=UTCDateTime())
-)
-# With a client_id: the bump is skipped when the client id is already stored, and the insert
-# does nothing on a conflict. A writer that raced another with the same client id bumped the
-# session but inserted nothing (`bumped` without an id): its transaction is rolled back.
-_PG_GUARD = """
-       AND NOT EXISTS (SELECT 1 FROM conversation_messages m
-                        WHERE m.session_id = :session_id AND m.client_id = :client_id)"""
-PG_ADD_MESSAGE_ONCE = (
-    text(
-        f"WITH s AS ({_PG_BUMP.format(guard=_PG_GUARD)}), "
-        f"ins AS ({_PG_INSERT.format(cid=', client_id', cid_v=', :client_id')}"
-        " ON CONFLICT (session_id, client_id) DO NOTHING RETURNING id, created_at) "
-        "SELECT (SELECT id FROM ins) AS id, (SELECT created_at FROM ins) AS created_at, "
-        "EXISTS (SELECT 1 FROM s) AS bumped"
-    )
-    .bindparams(*_JSON_BINDS)
-    .columns(id=Integer(), created_at=UTCDateTime(), bumped=Boolean())
 )
 
 
@@ -125,10 +74,11 @@ def store_message(conn: Connection, params: dict, *, sqlite: bool) -> MessageRec
     """
     if sqlite:
         return _store_sqlite(conn, params)
+    values = _driver_values(params)
     if params["client_id"] is None:
-        row = conn.execute(PG_ADD_MESSAGE, params).first()
+        row = conn.exec_driver_sql(message_sql.DRIVER_ADD, values).first()
         return None if row is None else _record(params, row)
-    row = conn.execute(PG_ADD_MESSAGE_ONCE, params).one()
+    row = conn.exec_driver_sql(message_sql.DRIVER_ADD_ONCE, values).one()
     if row.id is not None:
         return _record(params, row)
     if row.bumped:
@@ -174,24 +124,63 @@ def _store_sqlite(conn: Connection, params: dict) -> MessageRecord | None:
     return MessageRecord(id=new_id, **values)
 
 
+def _driver_values(params: dict) -> dict:
+    """The parameters for the driver statements: JSON values as JSON text."""
+    return {
+        **params,
+        "tools_used": _json_param(params["tools_used"]),
+        "message_metadata": _json_param(params["message_metadata"]),
+    }
+
+
+def _json_param(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
 def _record(params: dict, row: Any) -> MessageRecord:
     """The record of a message just inserted (id and created_at as the database set them)."""
-    return MessageRecord(**{**params, "id": row.id, "created_at": row.created_at})
+    return MessageRecord(**{**params, "id": row[0], "created_at": row[1].astimezone(UTC)})
 
 
 def read_messages(
-    conn: Connection, sid: str, *, user_id: int, limit: int | None, before_id: int | None
+    conn: Connection,
+    sid: str,
+    *,
+    user_id: int,
+    limit: int | None,
+    before_id: int | None,
+    sqlite: bool,
 ) -> list[MessageRecord] | None:
     """The last `limit` messages (all when None) before `before_id`, oldest first; None when
     the session is not the user's (only an empty page needs that second look)."""
-    query = _MESSAGE_PAGE_QUERIES[(limit is not None, before_id is not None)]
+    shape = (limit is not None, before_id is not None)
     params = {"sid": sid, "uid": user_id, "lim": limit, "before": before_id}
-    records = list(map(message_from_row, conn.execute(query, params).all()))
+    if sqlite:
+        records = list(map(message_from_row, conn.execute(_MESSAGE_PAGE_QUERIES[shape], params)))
+    else:
+        records = _driver_page(conn, message_sql.DRIVER_PAGE[shape], params)
     if not records and not owns(conn, sid, user_id=user_id):
         return None
     if limit is not None:
         records.reverse()
     return records
+
+
+def _driver_page(conn: Connection, sql: str, params: dict) -> list[MessageRecord]:
+    """Rows of a PostgreSQL page statement, straight from the driver's cursor."""
+    result = conn.exec_driver_sql(sql, params)
+    try:
+        return [_pg_message(r) for r in result.cursor.fetchall()]
+    finally:
+        result.close()
+
+
+def _pg_message(r: tuple) -> MessageRecord:
+    """A MessageRecord from a driver row of message_sql.PAGE (timestamps as UTC)."""
+    return MessageRecord(
+        r[0], r[1], r[2], r[3], r[4], _json_text(r[5]), r[6], r[7], r[8], r[9],
+        _json_text(r[10]), r[11].astimezone(UTC), r[12], r[13], r[14],
+    )  # fmt: skip
 
 
 def count_messages(conn: Connection, *, user_id: int, session_ids: list[str] | None) -> int:
@@ -259,7 +248,9 @@ _MESSAGE_PAGE_QUERIES = {
 }
 
 
-def all_messages(conn: Connection, sid: str, *, user_id: int) -> list[MessageRecord]:
+def all_messages(conn: Connection, sid: str, *, user_id: int, sqlite: bool) -> list[MessageRecord]:
     """Every message of the user's session, oldest first (empty when it is not theirs)."""
-    rows = conn.execute(_MESSAGE_PAGE_QUERIES[(False, False)], {"sid": sid, "uid": user_id})
-    return list(map(message_from_row, rows))
+    params = {"sid": sid, "uid": user_id}
+    if not sqlite:
+        return _driver_page(conn, message_sql.DRIVER_PAGE[(False, False)], params)
+    return list(map(message_from_row, conn.execute(_MESSAGE_PAGE_QUERIES[(False, False)], params)))

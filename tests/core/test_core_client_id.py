@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 import pa_core.service.messages as messages_module
 from pa_core import SessionNotFound, ValidationError
-from pa_core.service.messages import PG_ADD_MESSAGE_ONCE, message_params
+from pa_core.service.message_sql import PG_ADD_MESSAGE_ONCE
+from pa_core.service.messages import message_params
 from support.query_count import count_statements
 from support.threads import run_together
 
