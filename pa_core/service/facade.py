@@ -34,7 +34,7 @@ from pa_core.service.facade_recovery import RecoveryMethods
 from pa_core.service.facade_search import SearchMixin
 from pa_core.service.facade_tokens import TokensMixin
 from pa_core.service.facade_transfer import TransferMixin
-from pa_core.service.row_scope import set_scope, take_scope
+from pa_core.service.row_scope import install, set_scope, take_scope
 from pa_core.validation import (
     canonical_session_id,
     canonical_session_ids,
@@ -62,6 +62,7 @@ class ConversationService(
         self.engine: Engine = engine
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self._sqlite = is_sqlite(engine)
+        install(engine)
 
     @classmethod
     def from_url(cls, url: str) -> ConversationService:
@@ -94,7 +95,8 @@ class ConversationService(
                 try:
                     yield conn
                 finally:
-                    take_scope(conn)  # never left for the connection's next transaction
+                    if not conn.invalidated:  # (an invalidated one forgets its info)
+                        take_scope(conn)  # never left for the connection's next transaction
         except (DBAPIError, PoolTimeoutError) as exc:
             if isinstance(exc, IntegrityError):
                 raise

@@ -47,10 +47,16 @@ def set_scope(
     """
     if sqlite or (user_id is None and not everyone):
         return
-    if conn.engine not in _hooked:
-        event.listen(conn.engine, "before_cursor_execute", _send_with_statement, retval=True)
-        _hooked.add(conn.engine)
+    install(conn.engine)
     conn.info[_PENDING] = scope_statement(user_id=user_id, everyone=everyone, ordered=ordered)
+
+
+def install(engine: Engine) -> None:
+    """Hook the engine (its root, so option engines share it) once: scopes ride on statements."""
+    root = getattr(engine, "_proxied", engine)
+    if root not in _hooked:
+        event.listen(root, "before_cursor_execute", _send_with_statement, retval=True)
+        _hooked.add(root)
 
 
 def take_scope(conn: Connection) -> str | None:
