@@ -337,9 +337,18 @@ class Bench:
 
     def run_steady(self) -> None:
         """The live steady state, on a database of its own (bench/steady.py)."""
-        self.unpin()  # its server processes are not the pinned ones
         with throwaway_database(self.backend, self.size, self.admin) as url:
-            self.rows.extend(steady.measure(url, self.size.name, log=self.log))
+            self.rows.extend(steady.measure(url, self.size.name, log=self.log, pin=self.pin_pids))
+
+    def pin_pids(self, pids: list[int]) -> None:
+        """Pin this process and these server processes to the benchmark's CPU (if pinning)."""
+        if self.pin_cpu is None:
+            return
+        try:
+            for pid in [0, *pids]:
+                os.sched_setaffinity(pid, {self.pin_cpu})
+        except (OSError, AttributeError):
+            self.pin_cpu = None
 
     def _reps_for(self, n: int) -> int:
         """Fewer rounds for the big histories (each call is slow; the budget caps them anyway)."""

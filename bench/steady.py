@@ -136,8 +136,16 @@ class OpenTransaction:
         self.engine.dispose()
 
 
-def measure(url: str, size_name: str, log: Callable[[str], None] = print) -> list[Row]:
-    """Write the steady-state data through the service, then time the hot operations."""
+def measure(
+    url: str,
+    size_name: str,
+    log: Callable[[str], None] = print,
+    pin: Callable[[list[int]], None] | None = None,
+) -> list[Row]:
+    """Write the steady-state data through the service, then time the hot operations.
+
+    `pin` receives the database's server process ids before each timed part (CPU pinning).
+    """  # fmt: skip
     shape = shape_for(size_name)
     _no_autovacuum(url)
     engine = create_db_engine(url)
@@ -154,12 +162,15 @@ def measure(url: str, size_name: str, log: Callable[[str], None] = print) -> lis
         f"statistics present: {_has_statistics(url)}")  # fmt: skip
     floor = Floor(url)
     rows: list[Row] = []
+    pin = pin or (lambda _pids: None)
     try:
+        pin(floor.backend_pids())
         rows += _measure_all(svc, floor, counter, users, writer, shape, "live", log)
         holder = OpenTransaction(url)
         try:
             for user, key in _schedule(users, shape, shape.held_appends / _total(shape), 29):
                 writer.append(user, key)
+            pin(floor.backend_pids())
             rows += _measure_all(svc, floor, counter, users, writer, shape, "open transaction",
                                  log)  # fmt: skip
         finally:

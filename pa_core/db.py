@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import threading
 import time
 from pathlib import Path
@@ -14,8 +15,9 @@ from pa_core.config import normalize_url
 
 WRITE_OPTION = "pa_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# A pooled PostgreSQL connection idle longer than this is pinged before use (a server restart
-# takes longer); one used more recently is handed out as is (a ping is a round trip).
+# A pooled PostgreSQL connection is pinged before use when it sat idle longer than this, or when
+# its socket has something to read although no query is running (a server that shut down or
+# terminated it has sent an error and closed it); otherwise it is handed out as is.
 PING_AFTER_IDLE_S = 1.0
 _IDLE_SINCE = "pa_idle_since"
 
@@ -84,7 +86,7 @@ def first_line(exc: BaseException) -> str:
 
 
 def _install_idle_ping(engine: Engine, after_s: float) -> None:
-    """Ping a pooled connection before use when it sat idle longer than `after_s` seconds."""
+    """Ping a pooled connection before use when it may have gone (see PING_AFTER_IDLE_S)."""
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_conn, record):
@@ -93,7 +95,7 @@ def _install_idle_ping(engine: Engine, after_s: float) -> None:
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn, record, _proxy):
         since = record.info.pop(_IDLE_SINCE, None)
-        if since is None or time.monotonic() - since < after_s:
+        if since is None or not _may_be_gone(dbapi_conn, time.monotonic() - since, after_s):
             return
         try:
             with dbapi_conn.cursor() as cur:
@@ -101,6 +103,17 @@ def _install_idle_ping(engine: Engine, after_s: float) -> None:
             dbapi_conn.rollback()
         except engine.dialect.loaded_dbapi.Error as err:  # the pool retries with a new one
             raise exc.DisconnectionError(str(err)) from err
+
+
+def _may_be_gone(dbapi_conn: Any, idle_s: float, after_s: float) -> bool:
+    """True when the idle connection is worth a ping: idle long, or its socket is readable."""
+    if idle_s >= after_s:
+        return True
+    try:
+        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:

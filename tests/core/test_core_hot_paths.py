@@ -107,27 +107,43 @@ def test_driver_pages_equal_the_orm_rows(pg_svc):
     assert pg_svc.get_messages(sid, user=alice, limit=2, before_id=got[2].id) == got[:2]
 
 
-def test_an_idle_connection_is_checked_before_use(pg_databases):
+def _kill_pooled_connection(engine, url: str) -> None:
+    """Terminate the server process of the engine's one pooled connection; wait until it is gone."""
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    killer = create_db_engine(url)
+    with killer.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        for _ in range(100):
+            alive = admin.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}
+            ).scalar_one()
+            if not alive:
+                break
+            time.sleep(0.05)
+    killer.dispose()
+
+
+@pytest.mark.parametrize(
+    "how", ["idle past the threshold", "closed by the server", "control: never pinged"]
+)
+def test_a_dead_pooled_connection_is_replaced_before_use(pg_databases, how):
     url = pg_databases.migrated()
-    checked = create_db_engine(url, pool_size=1, max_overflow=0, ping_after_idle_s=0.05)
-    unchecked = create_db_engine(url, pool_size=1, max_overflow=0, ping_after_idle_s=3600)
+    options = {
+        "idle past the threshold": {"ping_after_idle_s": 0.05},
+        "closed by the server": {"ping_after_idle_s": 3600},  # caught by its readable socket
+        "control: never pinged": {"pool_pre_ping": False},
+    }[how]
+    engine = create_db_engine(url, pool_size=1, max_overflow=0, **options)
     try:
-        for engine in (checked, unchecked):
-            svc = pa_core.ConversationService(engine)
-            alice = svc.ensure_user("alice")
-            with engine.connect() as conn:
-                pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-            killer = create_db_engine(url)
-            with killer.connect() as admin:
-                admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-            killer.dispose()
-            time.sleep(0.2)  # idle longer than the checked engine's threshold
-            if engine is checked:
-                assert svc.list_users() == [alice]  # pinged, replaced, no failed call
-            else:
-                with pytest.raises(StorageError):  # the control: the dead one is handed out
-                    svc.list_users()
+        svc = pa_core.ConversationService(engine)
+        alice = svc.ensure_user("alice")
+        _kill_pooled_connection(engine, url)
+        time.sleep(0.1)
+        if how.startswith("control"):
+            with pytest.raises(StorageError):  # the dead connection is handed out, fails once
+                svc.list_users()
+        assert svc.list_users() == [alice]
     finally:
-        checked.dispose()
-        unchecked.dispose()
+        engine.dispose()
         pg_databases.drop(url)
