@@ -11,8 +11,11 @@ import pytest
 from bench import report
 from bench.run import main
 from bench.seed import SIZES
+from bench.steady import SHAPES
 
 QUICK = SIZES["quick"]
+STEADY_QUICK = SHAPES["quick"]
+PLAIN = "floor: plain table INSERT + COMMIT"
 PEERS = ["SQLChatMessageHistory (as documented)", "SQLChatMessageHistory (tuned)",
          "JSON document per chat", "langchain-postgres"]  # fmt: skip
 
@@ -30,6 +33,21 @@ def peer_installed(name: str) -> bool:
     return all(importlib.util.find_spec(mod) is not None for mod in PEER_MODULES[name])
 
 
+def steady_rows() -> set[tuple[str, str]]:
+    """The steady section's rows at the quick shape, for both states."""
+    shape, rows = STEADY_QUICK, set()
+    for state in ("live", "open transaction"):
+        for n in (shape.small_history, shape.large_history):
+            rows.add((f"load last 50 of {n:,} ({state})", "ours"))
+        for n in (shape.small_sessions, shape.large_sessions):
+            rows.add((f"first page (50), user with {n:,} sessions ({state})", "ours"))
+        op = f"load whole history ({shape.load_history:,} messages) ({state})"
+        rows |= {(op, "ours"), (op, "floor: raw SELECT ORDER BY id")}
+        op = f"append one message ({state})"
+        rows |= {(op, "ours"), (op, "floor: raw INSERT + COMMIT"), (op, PLAIN)}
+    return rows
+
+
 def expected_rows(backend: str) -> set[tuple[str, str]]:
     """(operation, implementation) pairs the quick run must report."""
     rows: set[tuple[str, str]] = set()
@@ -41,9 +59,10 @@ def expected_rows(backend: str) -> set[tuple[str, str]]:
             rows.add((f"load last 50 of {n:,}", "ours"))
     big = max(n for n in QUICK.histories if n <= 1000)
     for op in ("append one message (chat of 20)", f"append one message (chat of {big:,})"):
-        rows |= {(op, "ours"), (op, floor_append)} | {(op, p) for p in PEERS}
+        rows |= {(op, "ours"), (op, floor_append), (op, PLAIN)} | {(op, p) for p in PEERS}
         if backend == "postgresql":
             rows.add((op, "reference: our CTE statement via raw psycopg2"))
+    rows |= steady_rows()
     op = "append a turn (user + assistant)"
     rows |= {(op, "ours"), (op, "floor: raw INSERT ×2 + COMMIT")} | {(op, p) for p in PEERS}
     for n in QUICK.list_users:
@@ -108,6 +127,12 @@ def test_quick_run_produces_every_row(backend, pg_server_url, monkeypatch, tmp_p
 
     markdown = (tmp_path / f"quick-{backend}.md").read_text()
     assert markdown == report.render(run, run["environment"], run["command"])
+    assert got[("append one message (live)", PLAIN)]["stmts"] == 1 + begin
+    if backend == "postgresql":  # the scope travels with the statement: one per call
+        for op in ("load last 50 of 60 (live)", "append one message (open transaction)"):
+            assert got[(op, "ours")]["stmts"] == 1, op
+    for target in ("steady (live): last 50", "steady (open transaction): session page"):
+        assert target in markdown
     for target in ("append ≤ 1.5×", "history load ≤ 2×", "last-50 load flat",
                    "session-list page flat", "search p95", "export peak memory flat"):  # fmt: skip
         assert target in markdown
