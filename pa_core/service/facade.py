@@ -62,7 +62,8 @@ class ConversationService(
         self.engine: Engine = engine
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self._sqlite = is_sqlite(engine)
-        install(engine)
+        if not self._sqlite:
+            install(engine)  # the row-security scope rides on each transaction's first statement
 
     @classmethod
     def from_url(cls, url: str) -> ConversationService:
