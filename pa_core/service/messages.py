@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 
 from pa_core.models import UTC, UTCDateTime, utcnow
 from pa_core.records import MessageRecord
@@ -76,14 +78,46 @@ def store_message(conn: Connection, params: dict, *, sqlite: bool) -> MessageRec
         return _store_sqlite(conn, params)
     values = _driver_values(params)
     if params["client_id"] is None:
-        row = conn.exec_driver_sql(message_sql.DRIVER_ADD, values).first()
+        row = driver_row(conn, message_sql.DRIVER_ADD, values)
         return None if row is None else _record(params, row)
-    row = conn.exec_driver_sql(message_sql.DRIVER_ADD_ONCE, values).one()
-    if row.id is not None:
-        return _record(params, row)
-    if row.bumped:
+    new_id, created_at, bumped = driver_row(conn, message_sql.DRIVER_ADD_ONCE, values)
+    if new_id is not None:
+        return _record(params, (new_id, created_at))
+    if bumped:
         raise RacedDuplicate(params["client_id"])
     return find_by_client_id(conn, params)
+
+
+def driver_row(conn: Connection, sql: str, values: dict) -> tuple | None:
+    """The first row of one statement sent on the connection's own driver cursor."""
+    return driver_fetch(conn, sql, values, lambda cursor: cursor.fetchone())
+
+
+def driver_fetch(conn: Connection, sql: str, values: dict, fetch: Callable[[Any], Any]) -> Any:
+    """`fetch(cursor)` after one statement sent on the connection's own driver cursor.
+
+    The hot statements are fixed SQL (message_sql): SQLAlchemy's execution context and result
+    object were most of their Python cost. Listeners still see the statement (and put the
+    row-security scope in front of it); driver errors come out as SQLAlchemy's DBAPIError, and a
+    lost connection is invalidated, as on the ORM path.
+    """
+    cursor = conn.connection.driver_connection.cursor()
+    statement = sql
+    for listener in conn.dispatch.before_cursor_execute:
+        statement, values = listener(conn, cursor, statement, values, None, False)
+    try:
+        cursor.execute(statement, values)
+        return fetch(cursor)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        gone = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+        if gone:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            statement, values, exc, conn.dialect.loaded_dbapi.Error,
+            connection_invalidated=gone, dialect=conn.dialect,
+        ) from exc  # fmt: skip
+    finally:
+        cursor.close()
 
 
 def find_by_client_id(conn: Connection, params: dict) -> MessageRecord | None:
@@ -168,11 +202,7 @@ def read_messages(
 
 def _driver_page(conn: Connection, sql: str, params: dict) -> list[MessageRecord]:
     """Rows of a PostgreSQL page statement, straight from the driver's cursor."""
-    result = conn.exec_driver_sql(sql, params)
-    try:
-        return [_pg_message(r) for r in result.cursor.fetchall()]
-    finally:
-        result.close()
+    return driver_fetch(conn, sql, params, lambda cur: [_pg_message(r) for r in cur.fetchall()])
 
 
 def _pg_message(r: tuple) -> MessageRecord:

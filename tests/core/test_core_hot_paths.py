@@ -147,3 +147,20 @@ def test_a_dead_pooled_connection_is_replaced_before_use(pg_databases, how):
     finally:
         engine.dispose()
         pg_databases.drop(url)
+
+
+def test_a_driver_statement_on_a_lost_connection_is_a_storage_error(pg_databases):
+    url = pg_databases.migrated()
+    engine = create_db_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=False)
+    try:
+        svc = pa_core.ConversationService(engine)
+        alice = svc.ensure_user("alice")
+        sid = svc.create_session(user=alice).session_id
+        _kill_pooled_connection(engine, url)
+        with pytest.raises(StorageError, match="not available"):  # not a psycopg2 error
+            svc.add_message(sid, user=alice, content="lost")
+        svc.add_message(sid, user=alice, content="kept")  # the dead connection was replaced
+        assert [m.content for m in svc.get_messages(sid, user=alice)] == ["kept"]
+    finally:
+        engine.dispose()
+        pg_databases.drop(url)
