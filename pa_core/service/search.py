@@ -46,7 +46,7 @@ _PG_OUTPUT = f"""
 _PG_SEARCH_RECENT = text(
     f"""
     WITH recent AS MATERIALIZED (
-        SELECT m.id, m.created_at, m.content
+        SELECT m.id, m.created_at, m.content_tsv
           FROM conversation_messages m
          WHERE m.user_id = :uid
          ORDER BY m.created_at DESC, m.id DESC
@@ -54,7 +54,7 @@ _PG_SEARCH_RECENT = text(
     ), top AS (
         SELECT r.id
           FROM recent r
-         WHERE to_tsvector('{TS_CONFIG}', r.content) @@ websearch_to_tsquery('{TS_CONFIG}', :q)
+         WHERE r.content_tsv @@ websearch_to_tsquery('{TS_CONFIG}', :q)
          ORDER BY r.created_at DESC, r.id DESC
          LIMIT :lim
     )
@@ -67,7 +67,7 @@ _PG_SEARCH_ALL = text(
         SELECT m.id, m.created_at
           FROM conversation_messages m
          WHERE m.user_id = :uid
-           AND to_tsvector('{TS_CONFIG}', m.content) @@ websearch_to_tsquery('{TS_CONFIG}', :q)
+           AND m.content_tsv @@ websearch_to_tsquery('{TS_CONFIG}', :q)
     ), top AS (
         SELECT id FROM hits ORDER BY created_at DESC, id DESC LIMIT :lim
     )
