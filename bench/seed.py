@@ -18,6 +18,8 @@ from pa_core.schema_extras import SQLITE_CREATE
 
 RARE_WORD = "quasarflux"
 COMMON_WORD = "meeting"
+PHRASE = "budget report"  # in 2% of messages: a phrase search past the recent window
+PHRASE_EVERY = 50
 TOOLS = ["calculator", "web_search", "datetime", "history_search", "session_stats"]
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -216,6 +218,8 @@ class Seeder:
             for k in range(n):
                 mid += 1
                 content = self.pool.content(mid)
+                if mid % PHRASE_EVERY == 11:
+                    content = f"{PHRASE} {content}"
                 if mid % self.rare_every == 3:
                     content = f"{content} {RARE_WORD}"
                 if uid == search_uid:

@@ -22,17 +22,24 @@ MARK_START, MARK_END = "\ue000", "\ue001"
 MARKS = (MARK_START, MARK_END)
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
-# PostgreSQL in two steps, newest first by (created_at, id):
+# PostgreSQL in two steps, newest first by (created_at, id), both on the stored vector
+# content_tsv (migration 0008: no message text is parsed at query time):
 # 1. the user's RECENT_WINDOW newest messages (index on user_id, created_at), matched one by one:
 #    a common word fills the page here, cheaply and exactly;
-# 2. only when that page is short and the user has older messages: all of the user's hits
-#    through the GIN index (MATERIALIZED, so the planner cannot turn it into a walk of the whole
-#    table evaluating to_tsvector row by row until `lim` hits turn up - seconds for a rare word).
-# Step 2 alone costs as much as the user's hits (a common word at 1M messages: seconds, because
-# the bitmap over 250k hits goes lossy and every row is re-parsed); step 1 alone misses rare
-# words. ts_headline runs on the `lim` hits only.
+# 2. only when that page is short and the user has older messages: the user's hits through the
+#    GIN index, with the query ANDed with the owner's lexeme (schema_extras.OWNER_LEXEME) so that
+#    the index intersects words and owner itself. The user_id test is written so that no btree
+#    index can serve it (`+ 0`): whatever the statistics say (or when there are none), the plan
+#    is the GIN index, never "all of the user's rows, matched one by one" (seconds for a rare word
+#    or a phrase at 100,000 messages). An empty query (only stop words) stays empty: ANDing the
+#    owner into it would match every message. MATERIALIZED keeps the planner from walking the
+#    whole table in date order until `lim` hits turn up.
+# ts_headline runs on the `lim` hits only.
 RECENT_WINDOW = 200
 FALLBACK_WORK_MEM = "64MB"
+_WORDS = f"websearch_to_tsquery('{TS_CONFIG}', :q)"
+_OWNER = "CAST(''' u' || CAST(:uid AS text) || '''' AS tsquery)"
+_WORDS_OF_OWNER = f"CASE WHEN numnode({_WORDS}) = 0 THEN {_WORDS} ELSE {_WORDS} && {_OWNER} END"
 _PG_OUTPUT = f"""
     SELECT h.session_id, h.id, s.title,
            ts_headline('{TS_CONFIG}', h.content, q.q, :headline),
@@ -66,8 +73,8 @@ _PG_SEARCH_ALL = text(
     WITH hits AS MATERIALIZED (
         SELECT m.id, m.created_at
           FROM conversation_messages m
-         WHERE m.user_id = :uid
-           AND m.content_tsv @@ websearch_to_tsquery('{TS_CONFIG}', :q)
+         WHERE m.content_tsv @@ {_WORDS_OF_OWNER}
+           AND m.user_id + 0 = :uid
     ), top AS (
         SELECT id FROM hits ORDER BY created_at DESC, id DESC LIMIT :lim
     )
@@ -187,7 +194,7 @@ def _search(
         }
         rows = conn.execute(_PG_SEARCH_RECENT, params).all()
         if len(rows) < limit and conn.execute(_PG_OLDER_EXIST, params).first() is not None:
-            # enough memory for an exact bitmap: a lossy one re-parses every row of its pages
+            # enough memory for an exact bitmap: a lossy one rechecks every row of its pages
             conn.execute(text(f"SET LOCAL work_mem = '{FALLBACK_WORK_MEM}'"))
             rows = conn.execute(_PG_SEARCH_ALL, params).all()
     return [
