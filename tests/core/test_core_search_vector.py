@@ -107,7 +107,10 @@ def test_a_text_beyond_the_tsvector_limit_is_still_stored(svc, alice, engine):
 
 
 def _plan(engine, statement, params) -> str:
+    """EXPLAIN of `statement` (None: the fallback step, chosen and set up as search does)."""
     with engine.begin() as conn:
+        if statement is None:
+            statement = search_module.pg_fallback(conn)
         rows = conn.execute(text("EXPLAIN " + statement.text), params).scalars()
         return "\n".join(rows)
 
@@ -137,8 +140,9 @@ def test_plans_use_the_stored_vector_without_statistics(svc, alice, engine):
     assert analyzed == 0
     params = {"uid": alice.id, "q": '"needle haystack"', "lim": 20, "window": 200}
     params["headline"] = "MaxWords=24"
-    fallback = _plan(engine, search_module._PG_SEARCH_ALL, params)
+    fallback = _plan(engine, None, params)
     assert PG_FTS_INDEX in fallback
+    assert f"' u{alice.id}'" in fallback  # the index intersects the words with the owner
     recent = _plan(engine, search_module._PG_SEARCH_RECENT, params)
     for plan in (fallback, recent):
         assert "to_tsvector" not in plan
