@@ -56,7 +56,6 @@ _PG_FALLBACK_SETTINGS = text(
 )
 _WORDS = f"websearch_to_tsquery('{TS_CONFIG}', :q)"
 _OWNER = "CAST(''' u' || CAST(:uid AS text) || '''' AS tsquery)"  # the tsquery ' u<id>'
-_WORDS_OF_OWNER = f"CASE WHEN numnode({_WORDS}) = 0 THEN {_WORDS} ELSE {_WORDS} && {_OWNER} END"
 _PG_OUTPUT = f"""
     SELECT h.session_id, h.id, s.title,
            ts_headline('{TS_CONFIG}', h.content, q.q, :headline),
@@ -101,7 +100,33 @@ def _pg_all_hits(condition: str) -> TextClause:
     )
 
 
-_PG_SEARCH_ALL = _pg_all_hits(f"m.content_tsv @@ {_WORDS_OF_OWNER} AND m.user_id + 0 = :uid")
+# Through the GIN index: a phrase is first relaxed to the AND of its words, which the index
+# answers exactly (no row is read for its vector); the candidates are then checked newest first
+# against the full query, one by one, until `lim` hits (OFFSET 0 keeps that check above the
+# sort). A query with a negation is not relaxed (!(a <-> b) does not imply !(a & b)).
+_RELAXED = (
+    f"CASE WHEN strpos(CAST({_WORDS} AS text), '!') > 0 THEN {_WORDS} "
+    f"ELSE CAST(regexp_replace(CAST({_WORDS} AS text), ' <(-|[0-9]+)> ', ' & ', 'g') AS tsquery) "
+    "END"
+)
+_PG_SEARCH_ALL = text(
+    f"""
+    WITH candidates AS MATERIALIZED (
+        SELECT m.id, m.created_at
+          FROM conversation_messages m
+         WHERE m.content_tsv @@ CASE WHEN numnode({_WORDS}) = 0 THEN {_WORDS}
+                                     ELSE {_RELAXED} && {_OWNER} END
+           AND m.user_id + 0 = :uid
+    ), top AS (
+        SELECT c.id
+          FROM (SELECT id, created_at FROM candidates
+                 ORDER BY created_at DESC, id DESC OFFSET 0) c
+         WHERE (SELECT m.content_tsv FROM conversation_messages m WHERE m.id = c.id) @@ {_WORDS}
+         LIMIT :lim
+    )
+    {_PG_OUTPUT}
+    """
+)
 _PG_SEARCH_OWN_ROWS = _pg_all_hits(f"m.user_id = :uid AND m.content_tsv @@ {_WORDS}")
 _PG_OLDER_EXIST = text(
     "SELECT 1 FROM conversation_messages WHERE user_id = :uid "

@@ -147,3 +147,33 @@ def test_plans_use_the_stored_vector_without_statistics(svc, alice, engine):
     for plan in (fallback, recent):
         assert "to_tsvector" not in plan
         assert "Seq Scan on conversation_messages" not in plan
+
+
+def test_phrases_words_and_negations_beyond_the_recent_window(svc, alice, bob, monkeypatch):
+    """The fallback (a phrase relaxed to its words in the index, then checked newest first)
+    returns exactly the newest hits, never another user's, on both backends."""
+    monkeypatch.setattr(search_module, "RECENT_WINDOW", 2)
+    mine = svc.create_session(user=alice).session_id
+    theirs = svc.create_session(user=bob).session_id
+    texts = [
+        "the budget report is late",  # 0 phrase
+        "report on the budget",  # 1 both words, not the phrase
+        "budget report again",  # 2 phrase
+        "nothing here",  # 3
+        "a budget, then a report",  # 4 both words, not adjacent
+        "final budget report",  # 5 phrase
+        "filler one",  # 6
+        "filler two",  # 7
+    ]
+    ids = [svc.add_message(mine, user=alice, content=t).id for t in texts]
+    svc.add_message(theirs, user=bob, content="bob's budget report")
+    assert _hits(svc, alice, '"budget report"') == [ids[5], ids[2], ids[0]]
+    assert _hits(svc, alice, "budget report") == [ids[5], ids[4], ids[2], ids[1], ids[0]]
+    assert _hits(svc, alice, '"budget report" -final') == [ids[2], ids[0]]
+    assert _hits(svc, alice, 'budget -"budget report"') == [ids[4], ids[1]]
+    limited = svc.search_messages(alice, '"budget report"', limit=2)
+    assert [h.message_id for h in limited] == [ids[5], ids[2]]
+    queries = ['"report on" OR "final budget"', '"the budget"', "-budget", "the", '"a report"']
+    fallback = {q: svc.search_messages(alice, q) for q in queries}
+    monkeypatch.setattr(search_module, "RECENT_WINDOW", 1000)  # step 1 alone: the plain match
+    assert {q: svc.search_messages(alice, q) for q in queries} == fallback
