@@ -545,7 +545,7 @@ def run_backend(
         actual = check_seeded(eng, seeded)
         eng.dispose()
         log(f"{backend}: seeded {actual:,} messages / {seeded.total_sessions:,} sessions "
-            f"in {seed_s:.1f} s")  # fmt: skip
+            f"in {seed_s:.1f} s {seeded.phases or ''}")  # fmt: skip
         bench = Bench(url, size, seeded, log, pin_cpu=pin_cpu)
         try:
             rows = bench.run_all(sections)
@@ -562,6 +562,7 @@ def run_backend(
         "sections": sections,
         "analyzed": analyze,
         "seed_seconds": seed_s,
+        "seed_phases": seeded.phases,
         "messages": actual,
         "sessions": seeded.total_sessions,
         "pinned_cpu": bench.pin_cpu,

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ class Seeded:
     total_messages: int = 0
     total_sessions: int = 0
     analyzed: bool = True  # False: seeded without VACUUM ANALYZE (tables have no statistics)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per seeding step (PostgreSQL)
 
 
 class ContentPool:
@@ -267,6 +269,7 @@ class Seeder:
                     cur.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
             for name, _definition in indexes:
                 cur.execute(f'DROP INDEX "{name}"')
+            clock = _Clock(self.result.phases)
             self._copy(cur, "users", ("id", "username", "display_name", "email", "role",
                                       "created_at"), self.users)  # fmt: skip
             self._copy(cur, "conversation_sessions", SESSION_COLUMNS, self.sessions)
@@ -277,14 +280,17 @@ class Seeder:
                     f"(SELECT max(id) FROM {table}))"
                 )
             raw.commit()
+            clock.lap("copy")
             cur.execute("SET maintenance_work_mem = '512MB'")
             for _name, definition in indexes:
                 cur.execute(definition)
             raw.commit()
+            clock.lap("indexes")
             if self.analyze:
                 raw.set_isolation_level(0)
                 cur.execute("VACUUM ANALYZE")
                 raw.set_isolation_level(1)
+                clock.lap("vacuum_analyze")
         finally:
             raw.close()
 
@@ -350,6 +356,20 @@ class Seeder:
                 cur.execute("ANALYZE")
         finally:
             raw.close()
+
+
+class _Clock:
+    """Seconds since the previous lap, stored under each lap's name."""
+
+    def __init__(self, laps: dict[str, float]):
+        self.laps = laps
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Record the time since the previous lap as `name`."""
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 1)
+        self.last = now
 
 
 def _secondary_indexes(cur, tables: tuple[str, ...]) -> list[tuple[str, str]]:

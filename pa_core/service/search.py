@@ -28,15 +28,16 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 #    a common word fills the page here, cheaply and exactly;
 # 2. only when that page is short and the user has older messages, all of the user's hits:
 #    - through the GIN index where it can serve the match (no row-level security applies, or
-#      ts_match_vq is LEAKPROOF: docs/SECURITY.md): the query is ANDed with the owner's lexeme
-#      (schema_extras.OWNER_LEXEME), so the index itself intersects words and owner; the
-#      user_id test is written so that no btree index can serve it (`+ 0`) and sequential
-#      scans are off for the rest of the transaction, so the plan is the GIN index on any table,
-#      analyzed or not (never "all of the user's rows matched one by one": a rare word or a
-#      phrase at 100,000 messages). An empty query (only stop words) stays empty: ANDing the
-#      owner into it would match every message;
-#    - else (row security evaluates its policy first) through the user_id index, matching the
-#      user's stored vectors one by one.
+#      ts_match_vq is LEAKPROOF: docs/SECURITY.md), _PG_SEARCH_ALL: the query, a phrase relaxed
+#      to the AND of its words, ANDed with the owner's lexeme (schema_extras.OWNER_LEXEME), so
+#      the index alone answers "these words of this user" exactly; those candidates are then
+#      checked newest first against the real query until `lim` hits. The user_id test is
+#      written so that no btree index can serve it (`+ 0`) and sequential scans are off for
+#      the rest of the (search's own) transaction: the plan is the GIN index on any table,
+#      analyzed or not, never "all of the user's rows matched one by one" (a rare word or a
+#      phrase at 100,000 messages);
+#    - else (row security evaluates its policy first), _PG_SEARCH_OWN_ROWS: through the user_id
+#      index, matching the user's stored vectors one by one.
 #    MATERIALIZED keeps the planner from walking the table in date order until `lim` hits turn up.
 # ts_headline runs on the `lim` hits only.
 RECENT_WINDOW = 200
@@ -86,24 +87,10 @@ _PG_SEARCH_RECENT = text(
 )
 
 
-def _pg_all_hits(condition: str) -> TextClause:
-    """Step 2: the `lim` newest of the user's messages matching `condition`."""
-    return text(
-        f"""
-        WITH hits AS MATERIALIZED (
-            SELECT m.id, m.created_at FROM conversation_messages m WHERE {condition}
-        ), top AS (
-            SELECT id FROM hits ORDER BY created_at DESC, id DESC LIMIT :lim
-        )
-        {_PG_OUTPUT}
-        """
-    )
-
-
-# Through the GIN index: a phrase is first relaxed to the AND of its words, which the index
-# answers exactly (no row is read for its vector); the candidates are then checked newest first
-# against the full query, one by one, until `lim` hits (OFFSET 0 keeps that check above the
-# sort). A query with a negation is not relaxed (!(a <-> b) does not imply !(a & b)).
+# The relaxed query: phrase operators become AND, which the index answers without reading any
+# row's vector; not with a negation (!(a <-> b) does not imply !(a & b)). An empty query (only
+# stop words) stays empty: ANDing the owner into it would match every message. OFFSET 0 keeps
+# the check against the real query above the sort, so it stops after `lim` hits.
 _RELAXED = (
     f"CASE WHEN strpos(CAST({_WORDS} AS text), '!') > 0 THEN {_WORDS} "
     f"ELSE CAST(regexp_replace(CAST({_WORDS} AS text), ' <(-|[0-9]+)> ', ' & ', 'g') AS tsquery) "
@@ -127,7 +114,18 @@ _PG_SEARCH_ALL = text(
     {_PG_OUTPUT}
     """
 )
-_PG_SEARCH_OWN_ROWS = _pg_all_hits(f"m.user_id = :uid AND m.content_tsv @@ {_WORDS}")
+_PG_SEARCH_OWN_ROWS = text(
+    f"""
+    WITH hits AS MATERIALIZED (
+        SELECT m.id, m.created_at
+          FROM conversation_messages m
+         WHERE m.user_id = :uid AND m.content_tsv @@ {_WORDS}
+    ), top AS (
+        SELECT id FROM hits ORDER BY created_at DESC, id DESC LIMIT :lim
+    )
+    {_PG_OUTPUT}
+    """
+)
 _PG_OLDER_EXIST = text(
     "SELECT 1 FROM conversation_messages WHERE user_id = :uid "
     "ORDER BY created_at DESC OFFSET :window LIMIT 1"
