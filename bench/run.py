@@ -26,7 +26,17 @@ import pa_core
 from bench import report, steady
 from bench.harness import Row, StatementCounter, measure_group, percentile
 from bench.peers import Floor, make_peers
-from bench.seed import COMMON_WORD, NOW, RARE_WORD, SIZES, Seeded, Size, check_seeded, seed
+from bench.seed import (
+    COMMON_WORD,
+    NOW,
+    PHRASE,
+    RARE_WORD,
+    SIZES,
+    Seeded,
+    Size,
+    check_seeded,
+    seed,
+)
 from pa_core.db import create_db_engine
 from tests.support.pg_cluster import ThrowawayCluster
 
@@ -387,21 +397,25 @@ class Bench:
         self.group(sec, entries)  # fmt: skip
 
     def run_search(self) -> None:
-        """Search a rare and a common word, for the heaviest user and a typical one."""
+        """Search a rare word, a common word and a quoted phrase, heaviest and typical user."""
         sec = "Search"
         heavy = self.user_of[self.seeded.search_user]
         typical = self.user_of[self.seeded.users["filler00000"]]
         total = self.seeded.total_messages
         heavy_n = max(self.size.exports)
         entries = []
-        for who, user, count in (("heavy user", heavy, heavy_n), ("typical user", typical, 0)):
-            for word in (RARE_WORD, COMMON_WORD):
-                kind = "rare" if word == RARE_WORD else "common"
-                label = f"{kind} word, {who}" + (f" ({count:,} msgs)" if count else "")
+        searches = (
+            ("heavy user", heavy, heavy_n, (RARE_WORD, COMMON_WORD, f'"{PHRASE}"')),
+            ("typical user", typical, 0, (RARE_WORD, COMMON_WORD)),
+        )
+        for who, user, count, queries in searches:
+            for query in queries:
+                kind = {RARE_WORD: "rare word", COMMON_WORD: "common word"}.get(query, "phrase")
+                label = f"{kind}, {who}" + (f" ({count:,} msgs)" if count else "")
                 op = f"search {label}, table of {total:,}"
                 # untimed: the seeding gave every searched user messages with both words
-                expect(bool(self.svc.search_messages(user, word)), f"{op} finds nothing")
-                fn = lambda user=user, word=word: self.svc.search_messages(user, word)  # noqa: E731
+                expect(bool(self.svc.search_messages(user, query)), f"{op} finds nothing")
+                fn = lambda user=user, q=query: self.svc.search_messages(user, q)  # noqa: E731
                 entries.append((op, "ours", fn, None))
         self.group(sec, entries)
 
@@ -546,20 +560,24 @@ def run_backend(
     pin_cpu: int | None = 0,
     sections: list[str] | None = None,
     admin: str | None = None,
+    analyze: bool = True,
 ) -> dict[str, Any]:
     """Seed a throwaway database of `backend` and measure everything; returns the result dict.
 
-    `admin`: the PostgreSQL server's admin URL (default: admin_url()).
+    `admin`: the PostgreSQL server's admin URL (default: admin_url()); `analyze=False`: seed
+    without VACUUM ANALYZE (tables without statistics). `sections` None: the size's default.
     """
+    if sections is None and size.sections:
+        sections = list(size.sections)
     with throwaway_database(backend, size, admin) as url:
         eng = create_db_engine(url)
         t0 = time.perf_counter()
-        seeded = seed(eng, size)
+        seeded = seed(eng, size, analyze=analyze)
         seed_s = time.perf_counter() - t0
         actual = check_seeded(eng, seeded)
         eng.dispose()
         log(f"{backend}: seeded {actual:,} messages / {seeded.total_sessions:,} sessions "
-            f"in {seed_s:.1f} s")  # fmt: skip
+            f"in {seed_s:.1f} s {seeded.phases or ''}")  # fmt: skip
         bench = Bench(url, size, seeded, log, pin_cpu=pin_cpu, admin=admin)
         try:
             rows = bench.run_all(sections)
@@ -574,7 +592,9 @@ def run_backend(
         "backend": backend,
         "size": size.name,
         "sections": sections,
+        "analyzed": analyze,
         "seed_seconds": seed_s,
+        "seed_phases": seeded.phases,
         "messages": actual,
         "sessions": seeded.total_sessions,
         "pinned_cpu": bench.pin_cpu,
@@ -630,6 +650,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not pin the client and PostgreSQL server processes to CPU 0",
     )
+    parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="seed without VACUUM ANALYZE: measure tables without statistics",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"),
                         help="folder for the JSON and Markdown results")  # fmt: skip
     parser.add_argument("--docs", action="store_true",
@@ -652,6 +677,7 @@ def main(argv: list[str] | None = None) -> int:
                     pin_cpu=None if args.no_pin else 0,
                     sections=args.sections.split(",") if args.sections else None,
                     admin=admin,
+                    analyze=not args.no_analyze,
                 )
             )
     out = Path(args.out)

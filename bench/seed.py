@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,14 +15,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, text
 
 from pa_core.records import MessageRecord
-from pa_core.schema_extras import PG_CREATE, PG_FTS_INDEX, SQLITE_CREATE
+from pa_core.schema_extras import SQLITE_CREATE
 
 RARE_WORD = "quasarflux"
 COMMON_WORD = "meeting"
+PHRASE = "budget report"  # in 2% of messages: a phrase search past the recent window
+PHRASE_EVERY = 50
 TOOLS = ["calculator", "web_search", "datetime", "history_search", "session_stats"]
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 MESSAGE_COLUMNS = MessageRecord._fields[:12]  # seeded columns; client_id and feedback stay NULL
+SEEDED_TABLES = ("users", "conversation_sessions", "conversation_messages")
 SESSION_COLUMNS = (
     "id",
     "session_id",
@@ -51,6 +55,7 @@ class Size:
     writers: int = 8
     writer_appends: int = 50
     target_total: int | None = None  # pad filler users until the table holds this many messages
+    sections: tuple[str, ...] | None = None  # bench sections run by default (None: all)
 
 
 SIZES = {
@@ -60,6 +65,9 @@ SIZES = {
                   (10_000, 100_000), 100_000, 60, 6.0),
     "medium": Size("medium", 100, 10, 20, (10, 100, 1_000, 10_000), (10, 1_000, 100_000),
                    (10_000, 100_000), 100_000, 60, 8.0, target_total=1_000_000),
+    "large": Size("large", 100, 10, 20, (10, 100, 1_000, 10_000), (10, 1_000, 100_000),
+                  (10_000, 100_000), 100_000, 30, 8.0, target_total=10_000_000,
+                  sections=("search", "metrics", "sessions", "export")),
 }  # fmt: skip
 
 
@@ -76,6 +84,8 @@ class Seeded:
     search_user: int = 0
     total_messages: int = 0
     total_sessions: int = 0
+    analyzed: bool = True  # False: seeded without VACUUM ANALYZE (tables have no statistics)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per seeding step (PostgreSQL)
 
 
 class ContentPool:
@@ -118,8 +128,9 @@ def _uuid(rng: random.Random) -> str:
 class Seeder:
     """Builds rows with explicit ids and writes them in bulk."""
 
-    def __init__(self, engine: Engine, size: Size):
+    def __init__(self, engine: Engine, size: Size, *, analyze: bool = True):
         self.engine = engine
+        self.analyze = analyze
         self.size = size
         self.sqlite = engine.dialect.name == "sqlite"
         self.rng = random.Random(7)
@@ -129,7 +140,7 @@ class Seeder:
         self.session_plan: list[tuple[str, int, datetime, int]] = []  # sid, uid, start, n
         self.next_user = 1
         self.next_session = 1
-        self.result = Seeded()
+        self.result = Seeded(analyzed=analyze)
         self.rare_every = 1
 
     def user(self, name: str) -> int:
@@ -209,6 +220,8 @@ class Seeder:
             for k in range(n):
                 mid += 1
                 content = self.pool.content(mid)
+                if mid % PHRASE_EVERY == 11:
+                    content = f"{PHRASE} {content}"
                 if mid % self.rare_every == 3:
                     content = f"{content} {RARE_WORD}"
                 if uid == search_uid:
@@ -247,24 +260,37 @@ class Seeder:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.execute(f"DROP INDEX IF EXISTS {PG_FTS_INDEX}")
+            # COPY into bare tables, then build each index once: maintaining the GIN and the
+            # secondary indexes row by row costs several times more (indexes backing a primary
+            # key or unique constraint stay: the bench relies on their checks).
+            indexes = _secondary_indexes(cur, SEEDED_TABLES)
+            if not self.analyze:  # autovacuum would analyze them within a minute
+                for table in SEEDED_TABLES:
+                    cur.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+            for name, _definition in indexes:
+                cur.execute(f'DROP INDEX "{name}"')
+            clock = _Clock(self.result.phases)
             self._copy(cur, "users", ("id", "username", "display_name", "email", "role",
                                       "created_at"), self.users)  # fmt: skip
             self._copy(cur, "conversation_sessions", SESSION_COLUMNS, self.sessions)
             self._copy(cur, "conversation_messages", MESSAGE_COLUMNS, self.messages())
-            for table in ("users", "conversation_sessions", "conversation_messages"):
+            for table in SEEDED_TABLES:
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
                 )
             raw.commit()
+            clock.lap("copy")
             cur.execute("SET maintenance_work_mem = '512MB'")
-            for statement in PG_CREATE:
-                cur.execute(statement)
+            for _name, definition in indexes:
+                cur.execute(definition)
             raw.commit()
-            raw.set_isolation_level(0)
-            cur.execute("VACUUM ANALYZE")
-            raw.set_isolation_level(1)
+            clock.lap("indexes")
+            if self.analyze:
+                raw.set_isolation_level(0)
+                cur.execute("VACUUM ANALYZE")
+                raw.set_isolation_level(1)
+                clock.lap("vacuum_analyze")
         finally:
             raw.close()
 
@@ -326,14 +352,47 @@ class Seeder:
                 if "TRIGGER" in statement:
                     cur.execute(statement)
             cur.execute("COMMIT")
-            cur.execute("ANALYZE")
+            if self.analyze:
+                cur.execute("ANALYZE")
         finally:
             raw.close()
 
 
-def seed(engine: Engine, size: Size) -> Seeded:
-    """Plan and write the synthetic data set of `size` into a migrated, empty database."""
-    seeder = Seeder(engine, size)
+class _Clock:
+    """Seconds since the previous lap, stored under each lap's name."""
+
+    def __init__(self, laps: dict[str, float]):
+        self.laps = laps
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Record the time since the previous lap as `name`."""
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 1)
+        self.last = now
+
+
+def _secondary_indexes(cur, tables: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the indexes on `tables` that back no constraint."""
+    cur.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+        "WHERE t.relname = ANY(%s) AND t.relnamespace = 'public'::regnamespace "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid) "
+        "ORDER BY i.relname",
+        (list(tables),),
+    )
+    return [(name, definition) for name, definition in cur.fetchall()]
+
+
+def seed(engine: Engine, size: Size, *, analyze: bool = True) -> Seeded:
+    """Plan and write the synthetic data set of `size` into a migrated, empty database.
+
+    `analyze=False` skips the final VACUUM ANALYZE (and, on PostgreSQL, turns autovacuum off
+    for the seeded tables): they then have no statistics, as in a database that autovacuum has
+    not visited yet.
+    """
+    seeder = Seeder(engine, size, analyze=analyze)
     seeder.plan()
     return seeder.write()
 

@@ -94,7 +94,7 @@ def test_quick_run_produces_every_row(backend, pg_server_url, monkeypatch, tmp_p
     missing = expected_rows(backend) - set(got)
     assert not missing, f"rows missing from the report: {sorted(missing)}"
     assert any(op.startswith("page ") and "keyset" in op for op, _impl in got)
-    assert sum(op.startswith("search ") for op, _impl in got) == 4
+    assert sum(op.startswith("search ") for op, _impl in got) == 5  # incl. the phrase
     for (op, impl), row in got.items():
         if impl == "langchain-postgres" and backend == "sqlite":
             assert row["note"] == "PostgreSQL only"

@@ -10,7 +10,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from pa_core.models import UTCDateTime
-from pa_core.schema_extras import PG_CREATE, PG_DROP, SQLITE_CREATE, SQLITE_DROP
+from pa_core.schema_extras import PG_EXPRESSION_CREATE as PG_CREATE
+from pa_core.schema_extras import PG_EXPRESSION_DROP as PG_DROP
+from pa_core.schema_extras import SQLITE_CREATE, SQLITE_DROP
 
 revision = "0001"
 down_revision = None

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 from pa_core.models import UTCDateTime
 from pa_core.records import ConversationHits, MatchedMessage, SearchHit
@@ -22,17 +22,41 @@ MARK_START, MARK_END = "\ue000", "\ue001"
 MARKS = (MARK_START, MARK_END)
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
-# PostgreSQL in two steps, newest first by (created_at, id):
+# PostgreSQL in two steps, newest first by (created_at, id), both on the stored vector
+# content_tsv (migration 0008: no message text is parsed at query time):
 # 1. the user's RECENT_WINDOW newest messages (index on user_id, created_at), matched one by one:
 #    a common word fills the page here, cheaply and exactly;
-# 2. only when that page is short and the user has older messages: all of the user's hits
-#    through the GIN index (MATERIALIZED, so the planner cannot turn it into a walk of the whole
-#    table evaluating to_tsvector row by row until `lim` hits turn up - seconds for a rare word).
-# Step 2 alone costs as much as the user's hits (a common word at 1M messages: seconds, because
-# the bitmap over 250k hits goes lossy and every row is re-parsed); step 1 alone misses rare
-# words. ts_headline runs on the `lim` hits only.
+# 2. only when that page is short and the user has older messages, all of the user's hits:
+#    - through the GIN index where it can serve the match (no row-level security applies, or
+#      ts_match_vq is LEAKPROOF: docs/SECURITY.md), _PG_SEARCH_ALL: the query, a phrase relaxed
+#      to the AND of its words, ANDed with the owner's lexeme (schema_extras.OWNER_LEXEME), so
+#      the index alone answers "these words of this user" exactly; those candidates are then
+#      checked newest first against the real query until `lim` hits. The user_id test is
+#      written so that no btree index can serve it (`+ 0`) and sequential scans are off for
+#      the rest of the (search's own) transaction: the plan is the GIN index on any table,
+#      analyzed or not, never "all of the user's rows matched one by one" (a rare word or a
+#      phrase at 100,000 messages);
+#    - else (row security evaluates its policy first), _PG_SEARCH_OWN_ROWS: through the user_id
+#      index, matching the user's stored vectors one by one.
+#    MATERIALIZED keeps the planner from walking the table in date order until `lim` hits turn up.
+# ts_headline runs on the `lim` hits only.
 RECENT_WINDOW = 200
 FALLBACK_WORK_MEM = "64MB"
+# Before step 2, until the transaction ends: enough memory for an exact bitmap (a lossy one
+# rechecks every row of its pages); whether the GIN index can serve the match; if so, no
+# sequential scan.
+_GIN_USABLE = (
+    "(SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user) "
+    "OR (SELECT p.proleakproof FROM pg_proc p "
+    "WHERE p.oid = 'pg_catalog.ts_match_vq(tsvector, tsquery)'::regprocedure)"
+)
+_PG_FALLBACK_SETTINGS = text(
+    f"SELECT set_config('work_mem', '{FALLBACK_WORK_MEM}', true), u.gin, "
+    "set_config('enable_seqscan', CASE WHEN u.gin THEN 'off' ELSE 'on' END, true) "
+    f"FROM (SELECT {_GIN_USABLE} AS gin) u"
+)
+_WORDS = f"websearch_to_tsquery('{TS_CONFIG}', :q)"
+_OWNER = "CAST(''' u' || CAST(:uid AS text) || '''' AS tsquery)"  # the tsquery ' u<id>'
 _PG_OUTPUT = f"""
     SELECT h.session_id, h.id, s.title,
            ts_headline('{TS_CONFIG}', h.content, q.q, :headline),
@@ -40,13 +64,13 @@ _PG_OUTPUT = f"""
       FROM top
       JOIN conversation_messages h ON h.id = top.id
       JOIN conversation_sessions s ON s.session_id = h.session_id,
-           websearch_to_tsquery('{TS_CONFIG}', :q) AS q(q)
+           {_WORDS} AS q(q)
      ORDER BY h.created_at DESC, h.id DESC
 """
 _PG_SEARCH_RECENT = text(
     f"""
     WITH recent AS MATERIALIZED (
-        SELECT m.id, m.created_at, m.content
+        SELECT m.id, m.created_at, m.content_tsv
           FROM conversation_messages m
          WHERE m.user_id = :uid
          ORDER BY m.created_at DESC, m.id DESC
@@ -54,20 +78,48 @@ _PG_SEARCH_RECENT = text(
     ), top AS (
         SELECT r.id
           FROM recent r
-         WHERE to_tsvector('{TS_CONFIG}', r.content) @@ websearch_to_tsquery('{TS_CONFIG}', :q)
+         WHERE r.content_tsv @@ {_WORDS}
          ORDER BY r.created_at DESC, r.id DESC
          LIMIT :lim
     )
     {_PG_OUTPUT}
     """
 )
+
+
+# The relaxed query: phrase operators become AND, which the index answers without reading any
+# row's vector; not with a negation (!(a <-> b) does not imply !(a & b)). An empty query (only
+# stop words) stays empty: ANDing the owner into it would match every message. OFFSET 0 keeps
+# the check against the real query above the sort, so it stops after `lim` hits.
+_RELAXED = (
+    f"CASE WHEN strpos(CAST({_WORDS} AS text), '!') > 0 THEN {_WORDS} "
+    f"ELSE CAST(regexp_replace(CAST({_WORDS} AS text), ' <(-|[0-9]+)> ', ' & ', 'g') AS tsquery) "
+    "END"
+)
 _PG_SEARCH_ALL = text(
+    f"""
+    WITH candidates AS MATERIALIZED (
+        SELECT m.id, m.created_at
+          FROM conversation_messages m
+         WHERE m.content_tsv @@ CASE WHEN numnode({_WORDS}) = 0 THEN {_WORDS}
+                                     ELSE {_RELAXED} && {_OWNER} END
+           AND m.user_id + 0 = :uid
+    ), top AS (
+        SELECT c.id
+          FROM (SELECT id, created_at FROM candidates
+                 ORDER BY created_at DESC, id DESC OFFSET 0) c
+         WHERE (SELECT m.content_tsv FROM conversation_messages m WHERE m.id = c.id) @@ {_WORDS}
+         LIMIT :lim
+    )
+    {_PG_OUTPUT}
+    """
+)
+_PG_SEARCH_OWN_ROWS = text(
     f"""
     WITH hits AS MATERIALIZED (
         SELECT m.id, m.created_at
           FROM conversation_messages m
-         WHERE m.user_id = :uid
-           AND to_tsvector('{TS_CONFIG}', m.content) @@ websearch_to_tsquery('{TS_CONFIG}', :q)
+         WHERE m.user_id = :uid AND m.content_tsv @@ {_WORDS}
     ), top AS (
         SELECT id FROM hits ORDER BY created_at DESC, id DESC LIMIT :lim
     )
@@ -78,6 +130,13 @@ _PG_OLDER_EXIST = text(
     "SELECT 1 FROM conversation_messages WHERE user_id = :uid "
     "ORDER BY created_at DESC OFFSET :window LIMIT 1"
 )
+
+
+def pg_fallback(conn: Connection) -> TextClause:
+    """Settings for step 2 in this transaction; the statement step 2 runs (see above)."""
+    gin_usable = conn.execute(_PG_FALLBACK_SETTINGS).one()[1]
+    return _PG_SEARCH_ALL if gin_usable else _PG_SEARCH_OWN_ROWS
+
 
 # The inner query picks the user's `lim` newest hits without snippets; snippet() then runs on
 # those rows only (computing it for every hit before the sort cost 0.4 s for a common word).
@@ -187,9 +246,7 @@ def _search(
         }
         rows = conn.execute(_PG_SEARCH_RECENT, params).all()
         if len(rows) < limit and conn.execute(_PG_OLDER_EXIST, params).first() is not None:
-            # enough memory for an exact bitmap: a lossy one re-parses every row of its pages
-            conn.execute(text(f"SET LOCAL work_mem = '{FALLBACK_WORK_MEM}'"))
-            rows = conn.execute(_PG_SEARCH_ALL, params).all()
+            rows = conn.execute(pg_fallback(conn), params).all()
     return [
         (
             SearchHit(
