@@ -1,19 +1,172 @@
-"""Daily metric roll-ups (placeholder, filled by the metrics work)
+"""Metric roll-ups: aggregates of closed UTC days and hours, kept exact by invalidation
+triggers on conversation_messages (PostgreSQL); the tables stay empty on SQLite
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01
 """
 
+import sqlalchemy as sa
+from alembic import op
+
+from pa_core.models import UTCDateTime
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+# Everyone-scope only (the admin metrics path): a user's transaction sees no roll-up row.
+EVERYONE = "current_setting('pa.scope', true) = 'everyone'"
+POLICY = "pa_isolation"
+DETAIL_TABLES = ("metric_sessions", "metric_latency", "metric_errors", "metric_tools")
+# pg_advisory_xact_lock(LOCK_CLASS, day number): a fill of a day excludes its invalidators.
+LOCK_CLASS = 7309
+DAY = "date(timezone('UTC', {col}))"
+# The start of the transaction's UTC hour: rows older than it may sit in a rolled-up bucket.
+HOUR_START = "timezone('UTC', date_trunc('hour', timezone('UTC', now())))"
+# The two buckets a row counts in: its UTC day (span 24) and its UTC hour (span 1).
+FORGET = """DELETE FROM metric_buckets
+        WHERE (span_hours = 24 AND bucket = date_trunc('day', timezone('UTC', {col})))
+           OR (span_hours = 1 AND bucket = date_trunc('hour', timezone('UTC', {col})))"""
+
+INVALIDATE_ROW = f"""
+CREATE FUNCTION pa_metric_invalidate_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(
+        {LOCK_CLASS}, {DAY.format(col="NEW.created_at")} - DATE '2000-01-01');
+    {FORGET.format(col="NEW.created_at")};
+    RETURN NULL;
+END $$"""
+
+
+def _invalidate_rows(name: str, rows: str) -> str:
+    """A statement-level function: the buckets of the changed (older) rows lose their roll-up."""
+    return f"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE t timestamptz;
+BEGIN
+    FOR t IN
+        SELECT DISTINCT timezone('UTC', date_trunc('hour', timezone('UTC', created_at))) FROM ({rows}) AS changed
+        WHERE created_at < {HOUR_START} ORDER BY 1
+    LOOP
+        PERFORM pg_advisory_xact_lock_shared(
+            {LOCK_CLASS}, {DAY.format(col="t")} - DATE '2000-01-01');
+        {FORGET.format(col="t")};
+    END LOOP;
+    RETURN NULL;
+END $$"""
+
+
+INVALIDATE_UPDATE = _invalidate_rows(
+    "pa_metric_invalidate_update",
+    "SELECT created_at FROM old_rows UNION ALL SELECT created_at FROM new_rows",
+)
+INVALIDATE_DELETE = _invalidate_rows(
+    "pa_metric_invalidate_delete", "SELECT created_at FROM old_rows"
+)
+
+INVALIDATE_ALL = """
+CREATE FUNCTION pa_metric_invalidate_all() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM metric_buckets;
+    RETURN NULL;
+END $$"""
+
+TRIGGERS = [
+    # Appends carry created_at of the transaction's own UTC hour: the WHEN keeps them free.
+    "CREATE TRIGGER pa_metric_insert AFTER INSERT ON conversation_messages FOR EACH ROW "
+    f"WHEN (NEW.created_at < {HOUR_START}) EXECUTE FUNCTION pa_metric_invalidate_row()",
+    "CREATE TRIGGER pa_metric_update AFTER UPDATE ON conversation_messages "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION pa_metric_invalidate_update()",
+    "CREATE TRIGGER pa_metric_delete AFTER DELETE ON conversation_messages "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION pa_metric_invalidate_delete()",
+    "CREATE TRIGGER pa_metric_truncate AFTER TRUNCATE ON conversation_messages "
+    "FOR EACH STATEMENT EXECUTE FUNCTION pa_metric_invalidate_all()",
+]
+DROP = [
+    "DROP TRIGGER IF EXISTS pa_metric_truncate ON conversation_messages",
+    "DROP TRIGGER IF EXISTS pa_metric_delete ON conversation_messages",
+    "DROP TRIGGER IF EXISTS pa_metric_update ON conversation_messages",
+    "DROP TRIGGER IF EXISTS pa_metric_insert ON conversation_messages",
+    "DROP FUNCTION IF EXISTS pa_metric_invalidate_all()",
+    "DROP FUNCTION IF EXISTS pa_metric_invalidate_delete()",
+    "DROP FUNCTION IF EXISTS pa_metric_invalidate_update()",
+    "DROP FUNCTION IF EXISTS pa_metric_invalidate_row()",
+]
+
+
+def _count(name: str) -> sa.Column:
+    return sa.Column(name, sa.Integer(), nullable=False)
+
+
+def _bucket() -> list[sa.Column]:
+    """The bucket key: its start (naive UTC) and its span (24: a day, 1: an hour)."""
+    return [
+        sa.Column("span_hours", sa.SmallInteger(), primary_key=True),
+        sa.Column("bucket", sa.DateTime(), primary_key=True),
+    ]
+
 
 def upgrade() -> None:
-    """Nothing yet."""
+    """The roll-up tables (both backends, empty: filled on first use); PG: policies, triggers."""
+    op.create_table(
+        "metric_buckets",
+        *_bucket(),
+        sa.Column("filled_at", UTCDateTime(), nullable=False),
+    )
+    op.create_table(
+        "metric_sessions",
+        *_bucket(),
+        sa.Column("session_id", sa.String(36), primary_key=True),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        *(_count(c) for c in ("messages", "user_messages", "assistant_messages", "errors")),
+        sa.Column("tokens", sa.BigInteger(), nullable=False),
+        *(_count(c) for c in ("token_messages", "feedback_up", "feedback_down")),
+        sa.Column("time_sum", sa.BigInteger(), nullable=False),
+        _count("time_count"),
+    )
+    op.create_table(
+        "metric_latency",
+        *_bucket(),
+        sa.Column("ms", sa.Integer(), primary_key=True),
+        _count("n"),
+    )
+    op.create_table(
+        "metric_errors",
+        *_bucket(),
+        sa.Column("line_key", sa.String(32), primary_key=True),
+        sa.Column("first_line", sa.Text(), nullable=False),
+        _count("n"),
+    )
+    op.create_table(
+        "metric_tools",
+        *_bucket(),
+        sa.Column("tool", sa.Text(), primary_key=True),
+        _count("n"),
+    )
+    if op.get_bind().dialect.name != "postgresql":
+        return  # SQLite computes metrics live: no roll-up is ever written there
+    for table in DETAIL_TABLES:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        op.execute(f"CREATE POLICY {POLICY} ON {table} USING ({EVERYONE}) WITH CHECK ({EVERYONE})")
+    for statement in (
+        INVALIDATE_ROW,
+        INVALIDATE_UPDATE,
+        INVALIDATE_DELETE,
+        INVALIDATE_ALL,
+        *TRIGGERS,
+    ):
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    """Nothing yet."""
+    """Drop the triggers, their functions and the roll-up tables."""
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in DROP:
+            op.execute(statement)
+    for table in (*reversed(DETAIL_TABLES), "metric_buckets"):
+        op.drop_table(table)
