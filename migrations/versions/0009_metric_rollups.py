@@ -47,7 +47,8 @@ CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE t timestamptz;
 BEGIN
     FOR t IN
-        SELECT DISTINCT timezone('UTC', date_trunc('hour', timezone('UTC', created_at))) FROM ({rows}) AS changed
+        SELECT DISTINCT timezone('UTC', date_trunc('hour', timezone('UTC', created_at)))
+        FROM ({rows}) AS changed
         WHERE created_at < {HOUR_START} ORDER BY 1
     LOOP
         PERFORM pg_advisory_xact_lock_shared(
