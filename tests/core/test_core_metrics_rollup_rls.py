@@ -13,13 +13,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from test_core_metrics_rollup import MIDNIGHT, RANGES, _assert_exact, _seed
 
 import pa_core
 from pa_core.app_role import grant_statements
 from pa_core.db import create_db_engine
 from pa_core.errors import StorageError
 from support.pg_cluster import admin_exec
-from test_core_metrics_rollup import MIDNIGHT, RANGES, _assert_exact, _seed
 
 DETAIL_TABLES = ("metric_sessions", "metric_latency", "metric_errors", "metric_tools")
 
@@ -52,12 +52,10 @@ def test_roll_ups_are_everyone_only_and_still_invalidated_by_a_user(app_svc):
         marked = conn.execute(text("SELECT count(*) FROM metric_buckets")).scalar_one()
     with app_svc.transaction(user_id=alice.id) as conn:
         assert _counts(conn) == dict.fromkeys(DETAIL_TABLES, 0)
-    insert = text(
-        "INSERT INTO metric_tools (span_hours, bucket, tool, n) VALUES (24, :b, 'x', 1)"
-    )
-    with pytest.raises(StorageError, match="row-level security"):
-        with app_svc.transaction(write=True, user_id=alice.id) as conn:
-            conn.execute(insert, {"b": (MIDNIGHT - timedelta(days=40)).replace(tzinfo=None)})
+    insert = text("INSERT INTO metric_tools (span_hours, bucket, tool, n) VALUES (24, :b, 'x', 1)")
+    refused = pytest.raises(StorageError, match="row-level security")
+    with refused, app_svc.transaction(write=True, user_id=alice.id) as conn:
+        conn.execute(insert, {"b": (MIDNIGHT - timedelta(days=40)).replace(tzinfo=None)})
     old = [s for s in app_svc.get_user_sessions(alice) if s.title == "alice 3"][0]
     app_svc.delete_session(old.session_id, user=alice)  # a user's transaction, old messages
     with app_svc.transaction(everyone=True) as conn:
