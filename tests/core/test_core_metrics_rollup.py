@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 import pa_core
 from pa_core.db import create_db_engine
+from pa_core.migrate import downgrade
 from pa_core.service import analytics, rollup_fill
 from support.dated_export import document, session, turn
 
@@ -169,3 +170,28 @@ def test_a_concurrent_fill_of_a_locked_day_reads_it_live(pg_svc, engine):
         other.rollback()
     _assert_exact(pg_svc)
     assert (24, day) in _buckets(pg_svc)
+
+
+def test_appends_of_today_leave_the_roll_ups_alone(pg_svc):
+    _seed(pg_svc)
+    _assert_exact(pg_svc)
+    filled = _buckets(pg_svc)
+    bob = pg_svc.get_user("bob")
+    [today] = [s for s in pg_svc.get_user_sessions(bob) if s.title == "today"]
+    pg_svc.add_message(today.session_id, user=bob, content="one more")
+    assert _buckets(pg_svc) == filled
+    _assert_exact(pg_svc)
+
+
+def test_downgrade_and_upgrade_on_a_populated_database(db_url, svc):
+    _seed(svc)
+    _assert_exact(svc)
+    before = svc.session_metrics(since=RANGES[0][0], until=RANGES[0][1])
+    downgrade(db_url, "0008")
+    alice = svc.get_user("alice")
+    late = session("late", _turns(MIDNIGHT - timedelta(days=2), 3, 7))
+    svc.import_conversations(alice, document("alice", [late]))  # no trigger, no roll-up table
+    pa_core.migrate(db_url)
+    after = svc.session_metrics(since=RANGES[0][0], until=RANGES[0][1])
+    assert after.messages == before.messages + 6
+    _assert_exact(svc)
