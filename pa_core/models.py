@@ -207,11 +207,23 @@ class MetricBucket(Base):
     filled_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class MetricUserBucket(Base):
+    """A closed bucket whose roll-up rows of one user's own metrics (owner = user) are current."""
+
+    __tablename__ = "metric_user_buckets"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    filled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class MetricSession(Base):
     """One session's figures in one bucket: sessions, users, totals and the daily series."""
 
     __tablename__ = "metric_sessions"
 
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: everyone's aggregates
     span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -233,6 +245,7 @@ class MetricLatency(Base):
 
     __tablename__ = "metric_latency"
 
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)
     span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     ms: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -244,6 +257,7 @@ class MetricError(Base):
 
     __tablename__ = "metric_errors"
 
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)
     span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     line_key: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -256,6 +270,7 @@ class MetricTool(Base):
 
     __tablename__ = "metric_tools"
 
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)
     span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     tool: Mapped[str] = mapped_column(Text, primary_key=True)

@@ -16,26 +16,35 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-# Everyone-scope only (the admin metrics path): a user's transaction sees no roll-up row.
+# A roll-up row's `owner` is 0 (everyone's aggregates) or the user whose own aggregates it
+# holds: the everyone path sees every row, a user's transaction only that user's own.
+SCOPED_USER = "NULLIF(current_setting('pa.user_id', true), '')::int"
 EVERYONE = "current_setting('pa.scope', true) = 'everyone'"
+OWNED = f"(owner = {SCOPED_USER} OR {EVERYONE})"
+OWN_MARKERS = f"(user_id = {SCOPED_USER} OR {EVERYONE})"
 POLICY = "pa_isolation"
 DETAIL_TABLES = ("metric_sessions", "metric_latency", "metric_errors", "metric_tools")
+PROTECTED = (*DETAIL_TABLES, "metric_user_buckets")
 # pg_advisory_xact_lock(LOCK_CLASS, day number): a fill of a day excludes its invalidators.
 LOCK_CLASS = 7309
 DAY = "date(timezone('UTC', {col}))"
 # The start of the transaction's UTC hour: rows older than it may sit in a rolled-up bucket.
 HOUR_START = "timezone('UTC', date_trunc('hour', timezone('UTC', now())))"
-# The two buckets a row counts in: its UTC day (span 24) and its UTC hour (span 1).
-FORGET = """DELETE FROM metric_buckets
-        WHERE (span_hours = 24 AND bucket = date_trunc('day', timezone('UTC', {col})))
-           OR (span_hours = 1 AND bucket = date_trunc('hour', timezone('UTC', {col})))"""
+# The two buckets a row counts in: its UTC day (span 24) and its UTC hour (span 1), in the
+# everyone markers and in the markers of the row's user.
+BUCKETS_OF = """((span_hours = 24 AND bucket = date_trunc('day', timezone('UTC', {col})))
+           OR (span_hours = 1 AND bucket = date_trunc('hour', timezone('UTC', {col}))))"""
+FORGET = (
+    f"DELETE FROM metric_buckets WHERE {BUCKETS_OF};\n"
+    f"    DELETE FROM metric_user_buckets WHERE user_id = {{uid}} AND {BUCKETS_OF}"
+)
 
 INVALIDATE_ROW = f"""
 CREATE FUNCTION pa_metric_invalidate_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(
         {LOCK_CLASS}, {DAY.format(col="NEW.created_at")} - DATE '2000-01-01');
-    {FORGET.format(col="NEW.created_at")};
+    {FORGET.format(col="NEW.created_at", uid="NEW.user_id")};
     RETURN NULL;
 END $$"""
 
@@ -44,16 +53,17 @@ def _invalidate_rows(name: str, rows: str) -> str:
     """A statement-level function: the buckets of the changed (older) rows lose their roll-up."""
     return f"""
 CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE t timestamptz;
+DECLARE r record;
 BEGIN
-    FOR t IN
-        SELECT DISTINCT timezone('UTC', date_trunc('hour', timezone('UTC', created_at)))
+    FOR r IN
+        SELECT DISTINCT timezone('UTC', date_trunc('hour', timezone('UTC', created_at))) AS t,
+            user_id AS u
         FROM ({rows}) AS changed
-        WHERE created_at < {HOUR_START} ORDER BY 1
+        WHERE created_at < {HOUR_START} ORDER BY 1, 2
     LOOP
         PERFORM pg_advisory_xact_lock_shared(
-            {LOCK_CLASS}, {DAY.format(col="t")} - DATE '2000-01-01');
-        {FORGET.format(col="t")};
+            {LOCK_CLASS}, {DAY.format(col="r.t")} - DATE '2000-01-01');
+        {FORGET.format(col="r.t", uid="r.u")};
     END LOOP;
     RETURN NULL;
 END $$"""
@@ -61,16 +71,17 @@ END $$"""
 
 INVALIDATE_UPDATE = _invalidate_rows(
     "pa_metric_invalidate_update",
-    "SELECT created_at FROM old_rows UNION ALL SELECT created_at FROM new_rows",
+    "SELECT created_at, user_id FROM old_rows UNION ALL SELECT created_at, user_id FROM new_rows",
 )
 INVALIDATE_DELETE = _invalidate_rows(
-    "pa_metric_invalidate_delete", "SELECT created_at FROM old_rows"
+    "pa_metric_invalidate_delete", "SELECT created_at, user_id FROM old_rows"
 )
 
 INVALIDATE_ALL = """
 CREATE FUNCTION pa_metric_invalidate_all() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM metric_buckets;
+    DELETE FROM metric_user_buckets;
     RETURN NULL;
 END $$"""
 
@@ -104,7 +115,15 @@ def _count(name: str) -> sa.Column:
 
 
 def _bucket() -> list[sa.Column]:
-    """The bucket key: its start (naive UTC) and its span (24: a day, 1: an hour)."""
+    """The bucket key: its owner (0: everyone), its span (24: a day, 1: an hour), its start."""
+    return [
+        sa.Column("owner", sa.Integer(), primary_key=True),
+        *_span(),
+    ]
+
+
+def _span() -> list[sa.Column]:
+    """A bucket's span in hours and its start (naive UTC)."""
     return [
         sa.Column("span_hours", sa.SmallInteger(), primary_key=True),
         sa.Column("bucket", sa.DateTime(), primary_key=True),
@@ -115,7 +134,13 @@ def upgrade() -> None:
     """The roll-up tables (both backends, empty: filled on first use); PG: policies, triggers."""
     op.create_table(
         "metric_buckets",
-        *_bucket(),
+        *_span(),
+        sa.Column("filled_at", UTCDateTime(), nullable=False),
+    )
+    op.create_table(
+        "metric_user_buckets",
+        sa.Column("user_id", sa.Integer(), primary_key=True),
+        *_span(),
         sa.Column("filled_at", UTCDateTime(), nullable=False),
     )
     op.create_table(
@@ -150,10 +175,11 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite computes metrics live: no roll-up is ever written there
-    for table in DETAIL_TABLES:
+    for table in PROTECTED:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY {POLICY} ON {table} USING ({EVERYONE}) WITH CHECK ({EVERYONE})")
+        policy = OWN_MARKERS if table == "metric_user_buckets" else OWNED
+        op.execute(f"CREATE POLICY {POLICY} ON {table} USING {policy} WITH CHECK {policy}")
     for statement in (
         INVALIDATE_ROW,
         INVALIDATE_UPDATE,
@@ -169,5 +195,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for statement in DROP:
             op.execute(statement)
-    for table in (*reversed(DETAIL_TABLES), "metric_buckets"):
+    for table in (*reversed(PROTECTED), "metric_buckets"):
         op.drop_table(table)

@@ -34,8 +34,8 @@ def session_metrics(
 ) -> SessionMetrics:
     """Totals, latency mean/p95 (nearest rank), errors, tokens, tools and a per-day series."""
     since, until = _aware(since), _aware(until)
-    if rollups and user_id is None and not sqlite:
-        return _rolled_up(conn, since, until)
+    if rollups and not sqlite:
+        return _rolled_up(conn, user_id, since, until)
     where = _message_filter(user_id, since, until)
     day = (
         func.substr(M.c.created_at, 1, 10)
@@ -61,11 +61,13 @@ def session_metrics(
     )
 
 
-def _rolled_up(conn: Connection, since: datetime | None, until: datetime | None) -> SessionMetrics:
-    """Everyone's metrics from the current roll-ups (filled here when missing) and the rest live."""
-    scope = rollup_read.Scope(
-        since, until, rollup_fill.fill(conn, rollup_fill.plan(conn, since, until))
-    )
+def _rolled_up(
+    conn: Connection, user_id: int | None, since: datetime | None, until: datetime | None
+) -> SessionMetrics:
+    """The metrics from the current roll-ups (filled here when missing) and the rest live."""
+    owner = rollup_fill.Owner(user_id)
+    rolled = rollup_fill.fill(conn, owner, rollup_fill.plan(conn, owner, since, until))
+    scope = rollup_read.Scope(owner, since, until, rolled)
     users = rollup_read.per_user(conn, scope)
     t = {c: sum(int(getattr(r, c)) for r in users) for c in ("sessions", *SUMMED)}
     ranks = rollup_read.percentiles(conn, scope)
@@ -76,7 +78,7 @@ def _rolled_up(conn: Connection, since: datetime | None, until: datetime | None)
         since=since,
         until=until,
         sessions=t["sessions"],
-        sessions_created=_sessions_created(conn, user_id=None, since=since, until=until),
+        sessions_created=_sessions_created(conn, user_id=user_id, since=since, until=until),
         messages=t["messages"],
         user_messages=t["user_messages"],
         assistant_messages=t["assistant_messages"],
@@ -91,7 +93,7 @@ def _rolled_up(conn: Connection, since: datetime | None, until: datetime | None)
         total_tokens=t["tokens"],
         tool_usage=rollup_read.tool_usage(conn, scope),
         daily=daily,
-        per_user=rollup_read.users_of(users),
+        per_user=None if user_id is not None else rollup_read.users_of(users),
         feedback_up=t["feedback_up"],
         feedback_down=t["feedback_down"],
         processing_time_p50_ms=p50,

@@ -1,4 +1,7 @@
-"""Filling the metric roll-ups of closed UTC days and hours (PostgreSQL, everyone scope).
+"""Filling the metric roll-ups of closed UTC days and hours (PostgreSQL).
+
+Owner 0 holds everyone's aggregates (filled on the everyone path); owner U holds user U's own
+(filled in U's transaction, markers in metric_user_buckets).
 
 A bucket (a whole UTC day, or a UTC hour of a day not wholly covered) is *closed* when it
 ended at least MARGIN ago and no other transaction still open began before it ended (so every
@@ -25,17 +28,34 @@ _CLOSED = text(
     "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
     "AND backend_type = 'client backend' AND xact_start IS NOT NULL)"
 )
-_FIRST = text("SELECT timezone('UTC', min(created_at)) FROM conversation_messages")
-_MARKED = text("SELECT span_hours, bucket FROM metric_buckets WHERE bucket >= :lo AND bucket < :hi")
+_FIRST = "SELECT timezone('UTC', min(created_at)) FROM conversation_messages"
+_MARKED = "SELECT span_hours, bucket FROM {markers} WHERE bucket >= :lo AND bucket < :hi"
 _LOCK = text(
     f"SELECT d FROM unnest(CAST(:days AS int[])) AS d "
     f"WHERE pg_try_advisory_xact_lock({LOCK_CLASS}, d) ORDER BY d"
 )
-_MARK = text(
-    "INSERT INTO metric_buckets (span_hours, bucket, filled_at) "
-    "SELECT :span, b, now() FROM unnest(CAST(:starts AS timestamp[])) AS b "
-    "ON CONFLICT (span_hours, bucket) DO UPDATE SET filled_at = excluded.filled_at"
+_MARK = (
+    "INSERT INTO {markers} ({key}span_hours, bucket, filled_at) "
+    "SELECT {owner}:span, b, now() FROM unnest(CAST(:starts AS timestamp[])) AS b "
+    "ON CONFLICT ({key}span_hours, bucket) DO UPDATE SET filled_at = excluded.filled_at"
 )
+
+
+class Owner:
+    """Whose roll-ups: 0 for everyone's, else one user's own (their markers, their messages)."""
+
+    def __init__(self, user_id: int | None):
+        """Everyone when `user_id` is None."""
+        self.id = 0 if user_id is None else int(user_id)
+        self.markers = "metric_buckets" if self.id == 0 else "metric_user_buckets"
+        self.message_filter = "" if self.id == 0 else "user_id = :owner AND "
+
+    def sql(self, template: str) -> str:
+        """`template` with this owner's marker table and key."""
+        key = "" if self.id == 0 else "user_id, "
+        return template.format(
+            markers=self.markers, key=key, owner="" if self.id == 0 else ":owner, "
+        )
 
 
 def closed_before(conn: Connection) -> datetime:
@@ -45,10 +65,17 @@ def closed_before(conn: Connection) -> datetime:
     return limit if oldest is None else min(limit, oldest)
 
 
-def plan(conn: Connection, since: datetime | None, until: datetime | None) -> list[Bucket]:
+def plan(
+    conn: Connection, owner: Owner, since: datetime | None, until: datetime | None
+) -> list[Bucket]:
     """The closed buckets covering as much of [since, until) as they can, oldest first."""
     limit = closed_before(conn)
-    lo = _naive(since) if since is not None else conn.execute(_FIRST).scalar()
+    first = _FIRST + ("" if owner.id == 0 else " WHERE user_id = :owner")
+    lo = (
+        _naive(since)
+        if since is not None
+        else conn.execute(text(first), {"owner": owner.id}).scalar()
+    )
     hi = limit if until is None else min(_naive(until), limit)
     if lo is None:
         return []
@@ -61,67 +88,66 @@ def plan(conn: Connection, since: datetime | None, until: datetime | None) -> li
     return buckets
 
 
-def fill(conn: Connection, buckets: list[Bucket]) -> list[Bucket]:
+def fill(conn: Connection, owner: Owner, buckets: list[Bucket]) -> list[Bucket]:
     """Fill the planned buckets not filled yet; returns the planned buckets now current."""
     if not buckets:
         return []
     planned = set(buckets)
-    missing = planned - _marked(conn, buckets)
+    missing = planned - _marked(conn, owner, buckets)
     if missing:
         locked = _lock_days(conn, {_day_number(b) for _, b in missing})
         todo = {b for b in missing if _day_number(b[1]) in locked}
-        todo -= _marked(conn, sorted(todo))  # filled meanwhile by a concurrent read
+        todo -= _marked(conn, owner, sorted(todo))  # filled meanwhile by a concurrent read
         for span in (DAY, HOUR):
-            _fill_span(conn, span, sorted(b for s, b in todo if s == span))
+            _fill_span(conn, owner, span, sorted(b for s, b in todo if s == span))
         missing -= todo
     return [b for b in buckets if b not in missing]
 
 
-def _fill_span(conn: Connection, span: int, starts: list[datetime]) -> None:
+def _fill_span(conn: Connection, owner: Owner, span: int, starts: list[datetime]) -> None:
     """Replace the roll-up rows of these buckets (all of one span) and mark them current."""
     if not starts:
         return
     unit = "day" if span == DAY else "hour"
     for run in _runs(starts, timedelta(hours=span)):
-        params = {"span": span, "starts": run, "lo": _aware(run[0])}
+        params = {"owner": owner.id, "span": span, "starts": run, "lo": _aware(run[0])}
         params["hi"] = _aware(run[-1] + timedelta(hours=span))
         if span == DAY:  # hour buckets inside a filled day are no longer read
-            _forget(conn, HOUR, run[0], run[-1] + timedelta(hours=DAY))
-        _forget(conn, span, run[0], run[-1] + timedelta(hours=span))
+            _forget(conn, owner, HOUR, run[0], run[-1] + timedelta(hours=DAY))
+        _forget(conn, owner, span, run[0], run[-1] + timedelta(hours=span))
         where = (
-            "created_at >= :lo AND created_at < :hi AND "
+            f"{owner.message_filter}created_at >= :lo AND created_at < :hi AND "
             f"{created(unit)} = ANY(CAST(:starts AS timestamp[]))"
         )
         for table, (grain, columns) in GRAINS.items():
             cols = ", ".join(columns)
             conn.execute(
                 text(
-                    f"INSERT INTO {table} (span_hours, bucket, {cols}) "
-                    f"SELECT :span, k, {cols} FROM ({grain(created(unit), where)}) AS g"
+                    f"INSERT INTO {table} (owner, span_hours, bucket, {cols}) "
+                    f"SELECT :owner, :span, k, {cols} FROM ({grain(created(unit), where)}) AS g"
                 ),
                 params,
             )
-        conn.execute(_MARK, params)
+        conn.execute(text(owner.sql(_MARK)), params)
 
 
-def _forget(conn: Connection, span: int, lo: datetime, hi: datetime) -> None:
+def _forget(conn: Connection, owner: Owner, span: int, lo: datetime, hi: datetime) -> None:
     """Delete the roll-up rows (and markers) of one span's buckets in [lo, hi)."""
-    for table in (*GRAINS, "metric_buckets"):
-        conn.execute(
-            text(
-                f"DELETE FROM {table} WHERE span_hours = :span AND bucket >= :lo AND bucket < :hi"
-            ),
-            {"span": span, "lo": lo, "hi": hi},
-        )
+    where = "span_hours = :span AND bucket >= :lo AND bucket < :hi"
+    params = {"owner": owner.id, "span": span, "lo": lo, "hi": hi}
+    for table in GRAINS:
+        conn.execute(text(f"DELETE FROM {table} WHERE owner = :owner AND {where}"), params)
+    conn.execute(text(f"DELETE FROM {owner.markers} WHERE {owner.message_filter}{where}"), params)
 
 
-def _marked(conn: Connection, buckets: list[Bucket]) -> set[Bucket]:
+def _marked(conn: Connection, owner: Owner, buckets: list[Bucket]) -> set[Bucket]:
     """Those of `buckets` with a current marker."""
     if not buckets:
         return set()
     lo = min(b for _, b in buckets)
     hi = max(b for _, b in buckets) + timedelta(hours=DAY)
-    rows = conn.execute(_MARKED, {"lo": lo, "hi": hi})
+    sql = owner.sql(_MARKED) + ("" if owner.id == 0 else " AND user_id = :owner")
+    rows = conn.execute(text(sql), {"lo": lo, "hi": hi, "owner": owner.id})
     return {(int(s), b) for s, b in rows} & set(buckets)
 
 

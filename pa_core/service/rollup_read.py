@@ -1,4 +1,4 @@
-"""Everyone's session metrics from the roll-ups of closed buckets plus the live rest (PostgreSQL).
+"""Session metrics from the roll-ups of closed buckets plus the live rest (PostgreSQL).
 
 Every figure is merged from rows of one shape: the stored rows of the current buckets of the
 range and the same grain computed live over the rest of [since, until) (its open tail and the
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from pa_core.records import DailyMetrics, UserMetrics
-from pa_core.service.rollup_fill import DAY, Bucket
+from pa_core.service.rollup_fill import DAY, Bucket, Owner
 from pa_core.service.rollup_sql import (
     SESSION_COLUMNS,
     created,
@@ -27,7 +27,7 @@ from pa_core.service.rollup_sql import (
 
 ERROR_LINES_READ = 500  # as in analytics: distinct first lines folded into kinds
 ROLLED = (
-    "((span_hours = 24 AND bucket = ANY(CAST(:days AS timestamp[]))) "
+    "owner = :owner AND ((span_hours = 24 AND bucket = ANY(CAST(:days AS timestamp[]))) "
     "OR (span_hours = 1 AND bucket = ANY(CAST(:hours AS timestamp[]))))"
 )
 DAY_KEY = created("day")
@@ -36,9 +36,12 @@ DAY_KEY = created("day")
 class Scope:
     """The SQL pieces of one read: the current buckets and the live intervals around them."""
 
-    def __init__(self, since: datetime | None, until: datetime | None, rolled: list[Bucket]):
+    def __init__(
+        self, owner: Owner, since: datetime | None, until: datetime | None, rolled: list[Bucket]
+    ):
         """Split [since, until) into the rolled buckets and the intervals read live."""
         self.params: dict[str, Any] = {
+            "owner": owner.id,
             "days": [b for s, b in rolled if s == DAY],
             "hours": [b for s, b in rolled if s != DAY],
         }
@@ -52,7 +55,7 @@ class Scope:
                 parts.append(f"created_at < :hi{i}")
                 self.params[f"hi{i}"] = hi
             clauses.append("(" + (" AND ".join(parts) or "true") + ")")
-        self.live = " OR ".join(clauses) or "false"
+        self.live = f"{owner.message_filter}(" + (" OR ".join(clauses) or "false") + ")"
 
     def sessions(self) -> str:
         """(day, session_id, user_id, sums...) rows of the whole range."""

@@ -63,10 +63,11 @@ def _seed(svc) -> None:
             )
 
 
-def _live(svc, since, until):
-    with svc.transaction(everyone=True) as conn:
+def _live(svc, since, until, user=None):
+    uid = None if user is None else user.id
+    with svc.transaction(user_id=uid, everyone=uid is None) as conn:
         return analytics.session_metrics(
-            conn, user_id=None, since=since, until=until, sqlite=svc._sqlite, rollups=False
+            conn, user_id=uid, since=since, until=until, sqlite=svc._sqlite, rollups=False
         )
 
 
@@ -74,7 +75,12 @@ def _buckets(svc) -> list[tuple]:
     if svc._sqlite:
         return []
     with svc.transaction(everyone=True) as conn:
-        return conn.execute(text("SELECT span_hours, bucket FROM metric_buckets")).all()
+        return conn.execute(
+            text(
+                "SELECT 0, span_hours, bucket FROM metric_buckets UNION ALL "
+                "SELECT user_id, span_hours, bucket FROM metric_user_buckets ORDER BY 1, 2, 3"
+            )
+        ).all()
 
 
 RANGES = [
@@ -86,8 +92,10 @@ RANGES = [
 
 
 def _assert_exact(svc) -> None:
-    for since, until in RANGES:
-        assert svc.session_metrics(since=since, until=until) == _live(svc, since, until)
+    """Everyone's and each user's metrics equal the live computation over every range."""
+    for user in (None, *svc.list_users()):
+        for since, until in RANGES:
+            assert svc.session_metrics(user, since, until) == _live(svc, since, until, user)
 
 
 def test_rolled_up_metrics_equal_the_live_ones(svc):
@@ -95,7 +103,7 @@ def test_rolled_up_metrics_equal_the_live_ones(svc):
     _assert_exact(svc)
     filled = _buckets(svc)
     if not svc._sqlite:
-        assert {s for s, _ in filled} == {1, 24}  # whole days and the hours around them
+        assert {(o > 0, s) for o, s, _ in filled} == {(a, s) for a in (0, 1) for s in (1, 24)}
         m = svc.session_metrics(since=RANGES[0][0], until=RANGES[0][1])
         assert m.messages == 2 * 6 * 60 + 12 and len(m.per_user) == 2
     _assert_exact(svc)  # the second time from the stored roll-ups
@@ -151,7 +159,7 @@ def test_an_open_older_transaction_postpones_the_buckets_it_could_write(pg_svc, 
         started = other.execute(text("SELECT timezone('UTC', now())")).scalar_one()
         with pg_svc.transaction(everyone=True) as conn:
             limit = rollup_fill.closed_before(conn)
-            buckets = rollup_fill.plan(conn, NOW - timedelta(days=2), None)
+            buckets = rollup_fill.plan(conn, rollup_fill.Owner(None), NOW - timedelta(days=2), None)
         assert limit <= started
         assert all(b + timedelta(hours=s) <= started for s, b in buckets)
         other.rollback()
@@ -166,10 +174,10 @@ def test_a_concurrent_fill_of_a_locked_day_reads_it_live(pg_svc, engine):
             {"c": 7309, "d": (day.date() - datetime(2000, 1, 1).date()).days},
         )
         _assert_exact(pg_svc)
-        assert (24, day) not in _buckets(pg_svc)
+        assert (0, 24, day) not in _buckets(pg_svc)
         other.rollback()
     _assert_exact(pg_svc)
-    assert (24, day) in _buckets(pg_svc)
+    assert (0, 24, day) in _buckets(pg_svc)
 
 
 def test_appends_of_today_leave_the_roll_ups_alone(pg_svc):

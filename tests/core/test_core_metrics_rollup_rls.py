@@ -1,8 +1,8 @@
 """The metric roll-ups under row-level security, through a NON-superuser app role (PostgreSQL).
 
-The everyone path fills and reads them; a user's transaction sees none of their rows and cannot
-write them, yet its changes to old messages still invalidate the roll-ups (the markers hold no
-user data and are outside row security).
+The everyone path fills and reads everyone's; a user's transaction sees and writes only its own
+per-user roll-ups, yet its changes to old messages still invalidate everyone's (those markers
+hold no user data and are outside row security).
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ def app_svc(pg_databases):
     admin_exec(pg_databases.admin_url, f"DROP ROLE IF EXISTS {role}")
 
 
-def _counts(conn) -> dict[str, int]:
-    return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in DETAIL_TABLES}
+def _counts(conn, where: str = "true") -> dict[str, int]:
+    return {
+        t: conn.execute(text(f"SELECT count(*) FROM {t} WHERE {where}")).scalar_one()
+        for t in DETAIL_TABLES
+    }
 
 
 def test_roll_ups_are_everyone_only_and_still_invalidated_by_a_user(app_svc):
@@ -50,9 +53,18 @@ def test_roll_ups_are_everyone_only_and_still_invalidated_by_a_user(app_svc):
     with app_svc.transaction(everyone=True) as conn:
         assert all(_counts(conn).values())  # filled by the everyone path, as the app role
         marked = conn.execute(text("SELECT count(*) FROM metric_buckets")).scalar_one()
+        mu = conn.execute(text("SELECT count(*) FROM metric_user_buckets")).scalar_one()
+        assert all(_counts(conn, f"owner = {alice.id}").values())  # and her own
+        users = conn.execute(text("SELECT DISTINCT user_id FROM metric_user_buckets")).all()
+        assert len(users) == 2
     with app_svc.transaction(user_id=alice.id) as conn:
-        assert _counts(conn) == dict.fromkeys(DETAIL_TABLES, 0)
-    insert = text("INSERT INTO metric_tools (span_hours, bucket, tool, n) VALUES (24, :b, 'x', 1)")
+        assert _counts(conn, f"owner <> {alice.id}") == dict.fromkeys(DETAIL_TABLES, 0)
+        assert all(_counts(conn).values())
+        mine = conn.execute(text("SELECT DISTINCT user_id FROM metric_user_buckets")).all()
+        assert [tuple(r) for r in mine] == [(alice.id,)]
+    insert = text(
+        "INSERT INTO metric_tools (owner, span_hours, bucket, tool, n) VALUES (0, 24, :b, 'x', 1)"
+    )
     refused = pytest.raises(StorageError, match="row-level security")
     with refused, app_svc.transaction(write=True, user_id=alice.id) as conn:
         conn.execute(insert, {"b": (MIDNIGHT - timedelta(days=40)).replace(tzinfo=None)})
@@ -60,5 +72,6 @@ def test_roll_ups_are_everyone_only_and_still_invalidated_by_a_user(app_svc):
     app_svc.delete_session(old.session_id, user=alice)  # a user's transaction, old messages
     with app_svc.transaction(everyone=True) as conn:
         assert conn.execute(text("SELECT count(*) FROM metric_buckets")).scalar_one() < marked
+        assert conn.execute(text("SELECT count(*) FROM metric_user_buckets")).scalar_one() < mu
     _assert_exact(app_svc)
     assert app_svc.session_metrics(since=RANGES[0][0]).messages == 2 * 6 * 60 + 12 - 60
