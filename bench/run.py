@@ -442,8 +442,8 @@ class Bench:
         """Empty the metric roll-ups (the state right after the upgrade)."""
         with self.engine.begin() as conn:
             conn.execute(text("SET LOCAL pa.scope = 'everyone'"))
-            conn.execute(text("TRUNCATE metric_buckets, metric_sessions, metric_latency, "
-                              "metric_errors, metric_tools"))  # fmt: skip
+            conn.execute(text("TRUNCATE metric_buckets, metric_user_buckets, metric_sessions, "
+                              "metric_latency, metric_errors, metric_tools"))  # fmt: skip
 
     def _live_metrics(self, since, until):
         """Everyone's metrics computed live (the computation before the roll-ups)."""
