@@ -205,6 +205,8 @@ class MetricBucket(Base):
     span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)  # naive UTC start
     filled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    p50_ms: Mapped[int | None] = mapped_column(Integer)  # a whole day's percentiles
+    p95_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class MetricUserBucket(Base):
@@ -216,6 +218,8 @@ class MetricUserBucket(Base):
     span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     filled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    p50_ms: Mapped[int | None] = mapped_column(Integer)  # a whole day's percentiles
+    p95_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class MetricSession(Base):
@@ -275,3 +279,7 @@ class MetricTool(Base):
     bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     tool: Mapped[str] = mapped_column(Text, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+# Everyone's metrics count the sessions created in the range.
+Index("ix_sessions_created_at", ConversationSession.created_at)

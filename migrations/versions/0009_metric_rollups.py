@@ -130,18 +130,27 @@ def _span() -> list[sa.Column]:
     ]
 
 
+def _marker() -> list[sa.Column]:
+    """When a bucket was filled, and a whole day's nearest-rank p50/p95 (NULL: no timed reply)."""
+    return [
+        sa.Column("filled_at", UTCDateTime(), nullable=False),
+        sa.Column("p50_ms", sa.Integer(), nullable=True),
+        sa.Column("p95_ms", sa.Integer(), nullable=True),
+    ]
+
+
 def upgrade() -> None:
     """The roll-up tables (both backends, empty: filled on first use); PG: policies, triggers."""
     op.create_table(
         "metric_buckets",
         *_span(),
-        sa.Column("filled_at", UTCDateTime(), nullable=False),
+        *_marker(),
     )
     op.create_table(
         "metric_user_buckets",
         sa.Column("user_id", sa.Integer(), primary_key=True),
         *_span(),
-        sa.Column("filled_at", UTCDateTime(), nullable=False),
+        *_marker(),
     )
     op.create_table(
         "metric_sessions",
@@ -173,6 +182,7 @@ def upgrade() -> None:
         sa.Column("tool", sa.Text(), primary_key=True),
         _count("n"),
     )
+    op.create_index("ix_sessions_created_at", "conversation_sessions", ["created_at"])
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite computes metrics live: no roll-up is ever written there
     for table in PROTECTED:
@@ -197,3 +207,4 @@ def downgrade() -> None:
             op.execute(statement)
     for table in (*reversed(PROTECTED), "metric_buckets"):
         op.drop_table(table)
+    op.drop_index("ix_sessions_created_at", table_name="conversation_sessions")

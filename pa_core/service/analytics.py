@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, distinct, func, literal, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    select,
+    text,
+    true,
+)
 
 from pa_core.models import UTC
 from pa_core.records import DailyMetrics, SessionMetrics, UserMetrics
@@ -66,11 +77,12 @@ def _rolled_up(
 ) -> SessionMetrics:
     """The metrics from the current roll-ups (filled here when missing) and the rest live."""
     owner = rollup_fill.Owner(user_id)
+    conn.execute(text("SET LOCAL work_mem = '64MB'"))  # this transaction only: no spills
     rolled = rollup_fill.fill(conn, owner, rollup_fill.plan(conn, owner, since, until))
     scope = rollup_read.Scope(owner, since, until, rolled)
     users = rollup_read.per_user(conn, scope)
     t = {c: sum(int(getattr(r, c)) for r in users) for c in ("sessions", *SUMMED)}
-    ranks = rollup_read.percentiles(conn, scope)
+    ranks = rollup_read.percentiles(conn, owner, scope)
     p50, p95 = ranks.get(None, (None, None))
     daily = rollup_read.daily(conn, scope, ranks)
     mean = users[0].mean_all if users else None

@@ -40,6 +40,17 @@ _MARK = (
     "ON CONFLICT ({key}span_hours, bucket) DO UPDATE SET filled_at = excluded.filled_at"
 )
 
+# A whole day's nearest-rank p50/p95 from its histogram, kept on its marker.
+_DAY_RANKS = (
+    "UPDATE {markers} AS m SET p50_ms = r.p50, p95_ms = r.p95 FROM ("
+    "SELECT bucket, min(ms) FILTER (WHERE cum >= (50 * tot + 99) / 100) AS p50, "
+    "min(ms) FILTER (WHERE cum >= (95 * tot + 99) / 100) AS p95 FROM ("
+    "SELECT bucket, ms, sum(n) OVER (PARTITION BY bucket ORDER BY ms) AS cum, "
+    "sum(n) OVER (PARTITION BY bucket) AS tot FROM metric_latency WHERE owner = :owner "
+    "AND span_hours = :span AND bucket = ANY(CAST(:starts AS timestamp[]))) AS x "
+    "GROUP BY bucket) AS r WHERE m.span_hours = :span AND m.bucket = r.bucket{mine}"
+)
+
 
 class Owner:
     """Whose roll-ups: 0 for everyone's, else one user's own (their markers, their messages)."""
@@ -54,7 +65,10 @@ class Owner:
         """`template` with this owner's marker table and key."""
         key = "" if self.id == 0 else "user_id, "
         return template.format(
-            markers=self.markers, key=key, owner="" if self.id == 0 else ":owner, "
+            markers=self.markers,
+            key=key,
+            owner="" if self.id == 0 else ":owner, ",
+            mine="" if self.id == 0 else " AND m.user_id = :owner",
         )
 
 
@@ -129,6 +143,8 @@ def _fill_span(conn: Connection, owner: Owner, span: int, starts: list[datetime]
                 params,
             )
         conn.execute(text(owner.sql(_MARK)), params)
+        if span == DAY:
+            conn.execute(text(owner.sql(_DAY_RANKS)), params)
 
 
 def _forget(conn: Connection, owner: Owner, span: int, lo: datetime, hi: datetime) -> None:

@@ -66,11 +66,12 @@ class Scope:
             f"UNION ALL {session_grain(DAY_KEY, self.live)}"
         )
 
-    def stored(self, table: str, columns: str, grain: Any) -> str:
+    def stored(self, table: str, columns: str, grain: Any, live: str = "") -> str:
         """(day, columns...) rows of one roll-up table and its live grain."""
+        live_columns = columns.split(", ", 1)[1] if live else columns
         return (
             f"SELECT date_trunc('day', bucket) AS k, {columns} FROM {table} WHERE {ROLLED} "
-            f"UNION ALL SELECT k, {columns} FROM ({grain(DAY_KEY, self.live)}) AS l"
+            f"UNION ALL SELECT k, {live}{live_columns} FROM ({grain(DAY_KEY, self.live)}) AS l"
         )
 
 
@@ -136,22 +137,32 @@ def daily(conn: Connection, scope: Scope, ranks: dict[Any, tuple]) -> list[Daily
     return series
 
 
-def percentiles(conn: Connection, scope: Scope) -> dict[Any, tuple[float | None, float | None]]:
-    """Nearest-rank p50/p95 per day (keyed by date) and overall (key None)."""
+def percentiles(
+    conn: Connection, owner: Owner, scope: Scope
+) -> dict[Any, tuple[float | None, float | None]]:
+    """Nearest-rank p50/p95 per day (keyed by date) and overall (key None).
+
+    A whole rolled-up day's pair is stored on its marker; the other days (hours and the live
+    part) and the whole range are ranked over their merged histograms.
+    """
     pick = (
         "min(ms) FILTER (WHERE cum >= (50 * tot + 99) / 100), "
         "min(ms) FILTER (WHERE cum >= (95 * tot + 99) / 100)"
     )
+    rows = scope.stored("metric_latency", "span_hours AS s, ms, n", latency_grain, live="0 AS s, ")
     sql = (
-        f"WITH h AS ({scope.stored('metric_latency', 'ms, n', latency_grain)}), "
-        "hd AS (SELECT k, ms, sum(n)::bigint AS n FROM h GROUP BY k, ms), "
+        f"WITH h AS ({rows}), "
+        "hd AS (SELECT k, ms, sum(n)::bigint AS n FROM h WHERE s <> 24 GROUP BY k, ms), "
         "rd AS (SELECT k, ms, (sum(n) OVER (PARTITION BY k ORDER BY ms))::bigint AS cum, "
         "(sum(n) OVER (PARTITION BY k))::bigint AS tot FROM hd), "
-        "ho AS (SELECT ms, sum(n)::bigint AS n FROM hd GROUP BY ms), "
+        "ho AS (SELECT ms, sum(n)::bigint AS n FROM h GROUP BY ms), "
         "ro AS (SELECT ms, (sum(n) OVER (ORDER BY ms))::bigint AS cum, "
         "(sum(n) OVER ())::bigint AS tot FROM ho) "
         f"SELECT k, {pick} FROM rd GROUP BY k "
-        f"UNION ALL SELECT NULL, {pick} FROM ro"
+        f"UNION ALL SELECT NULL, {pick} FROM ro "
+        f"UNION ALL SELECT bucket, p50_ms, p95_ms FROM {owner.markers} "
+        f"WHERE {owner.message_filter}span_hours = 24 AND bucket = ANY(CAST(:days AS timestamp[])) "
+        "AND p50_ms IS NOT NULL"
     )
     out: dict[Any, tuple[float | None, float | None]] = {}
     for k, p50, p95 in conn.execute(text(sql), scope.params):
