@@ -93,12 +93,11 @@ def _live_intervals(
 
 def per_user(conn: Connection, scope: Scope) -> list[Any]:
     """Per user: distinct sessions and sums, most messages first, plus the overall mean."""
-    sums = ", ".join(f"sum({c}) AS {c}" for c in SESSION_COLUMNS)
-    totals = ", ".join(f"sum({c})::bigint AS {c}" for c in SESSION_COLUMNS)
+    totals = ", ".join(f"sum({c}) AS {c}" for c in SESSION_COLUMNS)
     sql = (
         f"WITH g AS ({scope.sessions()}), "
-        f"s AS (SELECT user_id, session_id, {sums} FROM g GROUP BY user_id, session_id), "
-        f"t AS (SELECT user_id, count(*) AS sessions, {totals} FROM s GROUP BY user_id) "
+        f"t AS (SELECT user_id, count(DISTINCT session_id) AS sessions, {totals} "
+        "FROM g GROUP BY user_id) "
         "SELECT u.username, t.*, "
         "(sum(t.time_sum) OVER ())::numeric / nullif(sum(t.time_count) OVER (), 0) AS mean_all "
         "FROM t LEFT JOIN users AS u ON u.id = t.user_id ORDER BY t.messages DESC, u.username"
@@ -108,14 +107,11 @@ def per_user(conn: Connection, scope: Scope) -> list[Any]:
 
 def daily(conn: Connection, scope: Scope, ranks: dict[Any, tuple]) -> list[DailyMetrics]:
     """The per-day series (days with messages), oldest first."""
-    sums = ", ".join(f"sum({c}) AS {c}" for c in SESSION_COLUMNS)
     sql = (
-        f"WITH g AS ({scope.sessions()}), "
-        f"d AS (SELECT k, session_id, {sums} FROM g GROUP BY k, session_id) "
-        "SELECT k, count(*), sum(messages), sum(errors), "
+        f"SELECT k, count(DISTINCT session_id), sum(messages), sum(errors), "
         "sum(time_sum)::numeric / nullif(sum(time_count), 0), sum(feedback_up), "
         "sum(feedback_down), CASE WHEN sum(token_messages) > 0 THEN sum(tokens) END "
-        "FROM d GROUP BY k ORDER BY k"
+        f"FROM ({scope.sessions()}) AS g GROUP BY k ORDER BY k"
     )
     series = []
     for r in conn.execute(text(sql), scope.params):

@@ -11,17 +11,21 @@ from __future__ import annotations
 LOCK_CLASS = 7309
 EPOCH_DAY = "2000-01-01"
 
+# Counts as int and sums as bigint, the column types: the merge then sums int columns (fast).
 SESSION_SUMS = (
-    ("messages", "count(*)"),
-    ("user_messages", "count(*) FILTER (WHERE role = 'user')"),
-    ("assistant_messages", "count(*) FILTER (WHERE role = 'assistant')"),
-    ("errors", "count(*) FILTER (WHERE has_error IS TRUE)"),
-    ("tokens", "coalesce(sum(token_count), 0)"),
-    ("token_messages", "count(token_count)"),
-    ("feedback_up", "count(*) FILTER (WHERE feedback = 1)"),
-    ("feedback_down", "count(*) FILTER (WHERE feedback = -1)"),
-    ("time_sum", "coalesce(sum(processing_time_ms) FILTER (WHERE role = 'assistant'), 0)"),
-    ("time_count", "count(processing_time_ms) FILTER (WHERE role = 'assistant')"),
+    ("messages", "count(*)::int"),
+    ("user_messages", "(count(*) FILTER (WHERE role = 'user'))::int"),
+    ("assistant_messages", "(count(*) FILTER (WHERE role = 'assistant'))::int"),
+    ("errors", "(count(*) FILTER (WHERE has_error IS TRUE))::int"),
+    ("tokens", "coalesce(sum(token_count), 0)::bigint"),
+    ("token_messages", "count(token_count)::int"),
+    ("feedback_up", "(count(*) FILTER (WHERE feedback = 1))::int"),
+    ("feedback_down", "(count(*) FILTER (WHERE feedback = -1))::int"),
+    (
+        "time_sum",
+        "coalesce(sum(processing_time_ms) FILTER (WHERE role = 'assistant'), 0)::bigint",
+    ),
+    ("time_count", "(count(processing_time_ms) FILTER (WHERE role = 'assistant'))::int"),
 )
 SESSION_COLUMNS = tuple(name for name, _ in SESSION_SUMS)
 
@@ -43,7 +47,8 @@ def session_grain(key: str, where: str) -> str:
 def latency_grain(key: str, where: str) -> str:
     """Per (key, exact processing time): how many replies took it."""
     return (
-        f"SELECT {key} AS k, processing_time_ms AS ms, count(*) AS n FROM conversation_messages "
+        f"SELECT {key} AS k, processing_time_ms AS ms, count(*)::int AS n "
+        "FROM conversation_messages "
         f"WHERE ({where}) AND role = 'assistant' AND processing_time_ms IS NOT NULL "
         "GROUP BY 1, 2"
     )
@@ -52,7 +57,7 @@ def latency_grain(key: str, where: str) -> str:
 def error_grain(key: str, where: str) -> str:
     """Per (key, first line of the error): how many failed messages had it."""
     return (
-        "SELECT k, md5(line) AS line_key, line AS first_line, count(*) AS n FROM ("
+        "SELECT k, md5(line) AS line_key, line AS first_line, count(*)::int AS n FROM ("
         f"SELECT {key} AS k, split_part(coalesce(error_message, ''), E'\\n', 1) AS line "
         f"FROM conversation_messages WHERE ({where}) AND has_error IS TRUE) AS e GROUP BY 1, 2, 3"
     )
@@ -61,7 +66,7 @@ def error_grain(key: str, where: str) -> str:
 def tool_grain(key: str, where: str) -> str:
     """Per (key, tool): how often the replies used it."""
     return (
-        f"SELECT {key} AS k, coalesce(j.value, 'None') AS tool, count(*) AS n "
+        f"SELECT {key} AS k, coalesce(j.value, 'None') AS tool, count(*)::int AS n "
         "FROM conversation_messages CROSS JOIN LATERAL jsonb_array_elements_text(tools_used) "
         f"AS j(value) WHERE ({where}) AND role = 'assistant' GROUP BY 1, 2"
     )
