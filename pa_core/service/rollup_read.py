@@ -96,7 +96,7 @@ def per_user(conn: Connection, scope: Scope) -> list[Any]:
     totals = ", ".join(f"sum({c}) AS {c}" for c in SESSION_COLUMNS)
     sql = (
         f"WITH g AS ({scope.sessions()}), "
-        f"t AS (SELECT user_id, count(DISTINCT session_id) AS sessions, {totals} "
+        f"t AS (SELECT user_id, count(DISTINCT session_id COLLATE \"C\") AS sessions, {totals} "
         "FROM g GROUP BY user_id) "
         "SELECT u.username, t.*, "
         "(sum(t.time_sum) OVER ())::numeric / nullif(sum(t.time_count) OVER (), 0) AS mean_all "
@@ -108,7 +108,7 @@ def per_user(conn: Connection, scope: Scope) -> list[Any]:
 def daily(conn: Connection, scope: Scope, ranks: dict[Any, tuple]) -> list[DailyMetrics]:
     """The per-day series (days with messages), oldest first."""
     sql = (
-        f"SELECT k, count(DISTINCT session_id), sum(messages), sum(errors), "
+        f"SELECT k, count(DISTINCT session_id COLLATE \"C\"), sum(messages), sum(errors), "
         "sum(time_sum)::numeric / nullif(sum(time_count), 0), sum(feedback_up), "
         "sum(feedback_down), CASE WHEN sum(token_messages) > 0 THEN sum(tokens) END "
         f"FROM ({scope.sessions()}) AS g GROUP BY k ORDER BY k"

@@ -17,6 +17,7 @@ from pa_core.db import create_db_engine
 from pa_core.migrate import downgrade
 from pa_core.service import analytics, rollup_fill
 from support.dated_export import document, session, turn
+from support.query_count import count_statements
 
 NOW = datetime.now(UTC)
 MIDNIGHT = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -203,3 +204,19 @@ def test_downgrade_and_upgrade_on_a_populated_database(db_url, svc):
     after = svc.session_metrics(since=RANGES[0][0], until=RANGES[0][1])
     assert after.messages == before.messages + 6
     _assert_exact(svc)
+
+
+def test_a_warm_call_reads_the_roll_ups_and_writes_nothing(pg_svc, engine):
+    _seed(pg_svc)
+    since, until = RANGES[0]
+    with count_statements(engine) as cold:
+        pg_svc.session_metrics(since=since, until=until)
+    with count_statements(engine) as warm:
+        pg_svc.session_metrics(since=since, until=until)
+    assert any(s.startswith("INSERT INTO metric_sessions") for s in cold)
+    writes = ("INSERT", "UPDATE", "DELETE")
+    assert not [s for s in warm if s.lstrip().upper().startswith(writes)]
+    # scope, work_mem, closed limit, markers, then users, percentiles, days, created, tools, errors
+    assert len(warm) == 10
+    reads = [s for s in warm if "metric_sessions" in s or "metric_latency" in s]
+    assert len(reads) == 3 and all("FROM metric_" in s for s in reads)
