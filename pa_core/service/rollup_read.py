@@ -91,43 +91,45 @@ def _live_intervals(
     return out
 
 
-def per_user(conn: Connection, scope: Scope) -> list[Any]:
-    """Per user: distinct sessions and sums, most messages first, plus the overall mean."""
+def users_and_days(conn: Connection, scope: Scope) -> tuple[list[Any], list[Any]]:
+    """One pass over the (day, session) rows: per user (most messages first) and per day.
+
+    Each row: its grouping (1: a user, 2: a day), username, day, distinct sessions, the sums,
+    the mean, and the overall mean (computed over the user rows).
+    """
     totals = ", ".join(f"sum({c}) AS {c}" for c in SESSION_COLUMNS)
     sql = (
-        f"WITH g AS ({scope.sessions()}), "
-        f"t AS (SELECT user_id, count(DISTINCT session_id COLLATE \"C\") AS sessions, {totals} "
-        "FROM g GROUP BY user_id) "
-        "SELECT u.username, t.*, "
-        "(sum(t.time_sum) OVER ())::numeric / nullif(sum(t.time_count) OVER (), 0) AS mean_all "
-        "FROM t LEFT JOIN users AS u ON u.id = t.user_id ORDER BY t.messages DESC, u.username"
+        "WITH r AS (SELECT GROUPING(user_id, k) AS gset, user_id, k, "
+        f'count(DISTINCT session_id COLLATE "C") AS sessions, {totals}, '
+        "sum(time_sum)::numeric / nullif(sum(time_count), 0) AS mean "
+        f"FROM ({scope.sessions()}) AS g GROUP BY GROUPING SETS ((user_id), (k))) "
+        "SELECT r.*, u.username, "
+        "(sum(r.time_sum) FILTER (WHERE r.gset = 1) OVER ())::numeric "
+        "/ nullif(sum(r.time_count) FILTER (WHERE r.gset = 1) OVER (), 0) AS mean_all "
+        "FROM r LEFT JOIN users AS u ON u.id = r.user_id AND r.gset = 1 "
+        "ORDER BY r.gset, r.k, r.messages DESC, u.username"
     )
-    return conn.execute(text(sql), scope.params).all()
+    rows = conn.execute(text(sql), scope.params).all()
+    return [r for r in rows if r.gset == 1], [r for r in rows if r.gset == 2]
 
 
-def daily(conn: Connection, scope: Scope, ranks: dict[Any, tuple]) -> list[DailyMetrics]:
+def daily(rows: list[Any], ranks: dict[Any, tuple]) -> list[DailyMetrics]:
     """The per-day series (days with messages), oldest first."""
-    sql = (
-        f"SELECT k, count(DISTINCT session_id COLLATE \"C\"), sum(messages), sum(errors), "
-        "sum(time_sum)::numeric / nullif(sum(time_count), 0), sum(feedback_up), "
-        "sum(feedback_down), CASE WHEN sum(token_messages) > 0 THEN sum(tokens) END "
-        f"FROM ({scope.sessions()}) AS g GROUP BY k ORDER BY k"
-    )
     series = []
-    for r in conn.execute(text(sql), scope.params):
-        p50, p95 = ranks.get(r[0].date(), (None, None))
+    for r in rows:
+        p50, p95 = ranks.get(r.k.date(), (None, None))
         series.append(
             DailyMetrics(
-                r[0].date(),
-                int(r[1]),
-                int(r[2]),
-                int(r[3]),
-                None if r[4] is None else round(float(r[4]), 1),
-                feedback_up=int(r[5]),
-                feedback_down=int(r[6]),
+                r.k.date(),
+                int(r.sessions),
+                int(r.messages),
+                int(r.errors),
+                None if r.mean is None else round(float(r.mean), 1),
+                feedback_up=int(r.feedback_up),
+                feedback_down=int(r.feedback_down),
                 processing_time_p50_ms=p50,
                 processing_time_p95_ms=p95,
-                tokens=None if r[7] is None else int(r[7]),
+                tokens=None if not r.token_messages else int(r.tokens),
             )
         )
     return series
