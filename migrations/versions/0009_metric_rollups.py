@@ -69,10 +69,20 @@ BEGIN
 END $$"""
 
 
-INVALIDATE_UPDATE = _invalidate_rows(
-    "pa_metric_invalidate_update",
-    "SELECT created_at, user_id FROM old_rows UNION ALL SELECT created_at, user_id FROM new_rows",
-)
+# Row-level: a rating or an edit of a recent message (the usual update) calls no function.
+INVALIDATE_UPDATE = f"""
+CREATE FUNCTION pa_metric_invalidate_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(
+        {LOCK_CLASS}, {DAY.format(col="OLD.created_at")} - DATE '2000-01-01');
+    {FORGET.format(col="OLD.created_at", uid="OLD.user_id")};
+    IF NEW.created_at IS DISTINCT FROM OLD.created_at OR NEW.user_id <> OLD.user_id THEN
+        PERFORM pg_advisory_xact_lock_shared(
+            {LOCK_CLASS}, {DAY.format(col="NEW.created_at")} - DATE '2000-01-01');
+        {FORGET.format(col="NEW.created_at", uid="NEW.user_id")};
+    END IF;
+    RETURN NULL;
+END $$"""
 INVALIDATE_DELETE = _invalidate_rows(
     "pa_metric_invalidate_delete", "SELECT created_at, user_id FROM old_rows"
 )
@@ -87,10 +97,11 @@ END $$"""
 
 TRIGGERS = [
     # Appends carry created_at of the transaction's own UTC hour: the WHEN keeps them free.
+    # Deletes are statement-level: a session's or a user's delete is one call, not one per row.
     "CREATE TRIGGER pa_metric_insert AFTER INSERT ON conversation_messages FOR EACH ROW "
     f"WHEN (NEW.created_at < {HOUR_START}) EXECUTE FUNCTION pa_metric_invalidate_row()",
-    "CREATE TRIGGER pa_metric_update AFTER UPDATE ON conversation_messages "
-    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "CREATE TRIGGER pa_metric_update AFTER UPDATE ON conversation_messages FOR EACH ROW "
+    f"WHEN (OLD.created_at < {HOUR_START} OR NEW.created_at < {HOUR_START}) "
     "EXECUTE FUNCTION pa_metric_invalidate_update()",
     "CREATE TRIGGER pa_metric_delete AFTER DELETE ON conversation_messages "
     "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
