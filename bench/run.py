@@ -433,11 +433,11 @@ class Bench:
                 f"{heaviest} (live, no roll-ups)": lambda: self._live_metrics(heavy, since, until),
             }  # fmt: skip
             timed = {op: self._timed_once(fn) for op, fn in once.items()}
-            results = [m for _ms, m in timed.values()]
+            results = [m for _ms, m, _n in timed.values()]
             expect(results[0] == results[1] and results[2] == results[3],
                    "roll-up metrics equal the live computation")  # fmt: skip
-            for op, (ms, _m) in timed.items():
-                row = Row(sec, op, "ours", n=1, median_ms=ms, p95_ms=ms)
+            for op, (ms, _m, stmts) in timed.items():
+                row = Row(sec, op, "ours", n=1, median_ms=ms, p95_ms=ms, stmts=stmts)
                 self.rows.append(row)
                 self.log(f"  {op:<44} {'ours':<40} once   {ms:9.3f} ms")
         self.group(sec, [
@@ -464,12 +464,12 @@ class Bench:
                 conn, user_id=uid, since=since, until=until, sqlite=False, rollups=False
             )
 
-    @staticmethod
-    def _timed_once(fn) -> tuple[float, Any]:
-        """(milliseconds, result) of one call."""
+    def _timed_once(self, fn) -> tuple[float, Any, int]:
+        """(milliseconds, result, SQL statements) of one call."""
+        before = self.counter.count
         t0 = time.perf_counter()
         result = fn()
-        return (time.perf_counter() - t0) * 1000, result
+        return (time.perf_counter() - t0) * 1000, result, self.counter.count - before
 
     def run_concurrency(self) -> None:
         """8 writer threads, each appending to its own session."""
