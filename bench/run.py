@@ -462,16 +462,60 @@ class Bench:
             }
 
     def run_metrics(self) -> None:
-        """session_metrics over the last 30 days."""
+        """session_metrics over the last 30 days: everyone cold / warm / live, heaviest user."""
         sec = "Analytics"
         since, until = NOW - timedelta(days=30), NOW + timedelta(days=1)
         heavy = self.user_of[self.seeded.search_user]
+        everyone = "session_metrics, 30 days, all users"
+        heaviest = "session_metrics, 30 days, heaviest user"
+        if self.backend == "postgresql":  # first the calls that fill the roll-ups, then warm
+            self._forget_rollups()
+            once = {
+                f"{everyone} (cold: fills roll-ups)":
+                    lambda: self.svc.session_metrics(since=since, until=until),
+                f"{everyone} (live, no roll-ups)": lambda: self._live_metrics(None, since, until),
+                f"{heaviest} (cold: fills roll-ups)":
+                    lambda: self.svc.session_metrics(heavy, since=since, until=until),
+                f"{heaviest} (live, no roll-ups)": lambda: self._live_metrics(heavy, since, until),
+            }  # fmt: skip
+            timed = {op: self._timed_once(fn) for op, fn in once.items()}
+            results = [m for _ms, m, _n in timed.values()]
+            expect(results[0] == results[1] and results[2] == results[3],
+                   "roll-up metrics equal the live computation")  # fmt: skip
+            for op, (ms, _m, stmts) in timed.items():
+                row = Row(sec, op, "ours", n=1, median_ms=ms, p95_ms=ms, stmts=stmts)
+                self.rows.append(row)
+                self.log(f"  {op:<44} {'ours':<40} once   {ms:9.3f} ms")
         self.group(sec, [
-            ("session_metrics, 30 days, all users", "ours",
+            (everyone, "ours",
              lambda: self.svc.session_metrics(since=since, until=until), None),
-            ("session_metrics, 30 days, heaviest user", "ours",
+            (heaviest, "ours",
              lambda: self.svc.session_metrics(heavy, since=since, until=until), None),
         ], reps=max(5, self.size.reps // 4))  # fmt: skip
+
+    def _forget_rollups(self) -> None:
+        """Empty the metric roll-ups (the state right after the upgrade)."""
+        with self.engine.begin() as conn:
+            conn.execute(text("SET LOCAL pa.scope = 'everyone'"))
+            conn.execute(text("TRUNCATE metric_buckets, metric_user_buckets, metric_sessions, "
+                              "metric_latency, metric_errors, metric_tools"))  # fmt: skip
+
+    def _live_metrics(self, user, since, until):
+        """The metrics computed live (the computation before the roll-ups)."""
+        from pa_core.service import analytics
+
+        uid = None if user is None else user.id
+        with self.svc.transaction(user_id=uid, everyone=uid is None) as conn:
+            return analytics.session_metrics(
+                conn, user_id=uid, since=since, until=until, sqlite=False, rollups=False
+            )
+
+    def _timed_once(self, fn) -> tuple[float, Any, int]:
+        """(milliseconds, result, SQL statements) of one call."""
+        before = self.counter.count
+        t0 = time.perf_counter()
+        result = fn()
+        return (time.perf_counter() - t0) * 1000, result, self.counter.count - before
 
     def run_concurrency(self) -> None:
         """8 writer threads, each appending to its own session."""

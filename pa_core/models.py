@@ -192,3 +192,94 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[Any | None] = mapped_column(JSONType)
+
+
+# -- metric roll-ups (migration 0009; written on PostgreSQL only, see service/rollup_fill.py) --
+
+
+class MetricBucket(Base):
+    """A closed UTC day (span 24) or hour (span 1) whose roll-up rows are current."""
+
+    __tablename__ = "metric_buckets"
+
+    span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)  # naive UTC start
+    filled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    p50_ms: Mapped[int | None] = mapped_column(Integer)  # a whole day's percentiles
+    p95_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class MetricUserBucket(Base):
+    """A closed bucket whose roll-up rows of one user's own metrics (owner = user) are current."""
+
+    __tablename__ = "metric_user_buckets"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    filled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    p50_ms: Mapped[int | None] = mapped_column(Integer)  # a whole day's percentiles
+    p95_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class MetricSession(Base):
+    """One session's figures in one bucket: sessions, users, totals and the daily series."""
+
+    __tablename__ = "metric_sessions"
+
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: everyone's aggregates
+    span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    messages: Mapped[int] = mapped_column(Integer)
+    user_messages: Mapped[int] = mapped_column(Integer)
+    assistant_messages: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    tokens: Mapped[int] = mapped_column(BigInteger)
+    token_messages: Mapped[int] = mapped_column(Integer)
+    feedback_up: Mapped[int] = mapped_column(Integer)
+    feedback_down: Mapped[int] = mapped_column(Integer)
+    time_sum: Mapped[int] = mapped_column(BigInteger)
+    time_count: Mapped[int] = mapped_column(Integer)
+
+
+class MetricLatency(Base):
+    """How many replies of a bucket took exactly `ms` (merged into exact nearest-rank ranks)."""
+
+    __tablename__ = "metric_latency"
+
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)
+    span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    ms: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class MetricError(Base):
+    """Failed messages of a bucket per first line of the error (`line_key`: its MD5)."""
+
+    __tablename__ = "metric_errors"
+
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)
+    span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    line_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_line: Mapped[str] = mapped_column(Text)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class MetricTool(Base):
+    """How often a tool was used by the replies of a bucket."""
+
+    __tablename__ = "metric_tools"
+
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)
+    span_hours: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    tool: Mapped[str] = mapped_column(Text, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+# Everyone's metrics count the sessions created in the range.
+Index("ix_sessions_created_at", ConversationSession.created_at)

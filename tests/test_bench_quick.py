@@ -77,6 +77,10 @@ def expected_rows(backend: str) -> set[tuple[str, str]]:
     rows |= {("session_metrics, 30 days, all users", "ours"),
              ("session_metrics, 30 days, heaviest user", "ours"),
              (f"cleanup of {QUICK.old_sessions:,} old sessions", "ours")}  # fmt: skip
+    if backend == "postgresql":  # the roll-ups: first call and the live computation, once
+        for who in ("all users", "heaviest user"):
+            for how in ("cold: fills roll-ups", "live, no roll-ups"):
+                rows.add((f"session_metrics, 30 days, {who} ({how})", "ours"))
     op = f"{QUICK.writers} concurrent writers × {QUICK.writer_appends} appends"
     rows |= {(op, "ours"), (op, floor_append)}
     return rows

@@ -1,6 +1,8 @@
 """Session metrics computed in SQL over indexed columns (messages created in a date range).
 
 Percentiles are nearest-rank (the value at rank ceil(p * n)), the same rule on both backends.
+Everyone's metrics on PostgreSQL merge the roll-ups of closed days and hours with the live
+rest of the range (rollup_fill, rollup_read); per-user metrics and SQLite stay live.
 """
 
 from __future__ import annotations
@@ -8,10 +10,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, distinct, func, literal, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    select,
+    text,
+    true,
+)
 
 from pa_core.models import UTC
 from pa_core.records import DailyMetrics, SessionMetrics, UserMetrics
+from pa_core.service import rollup_fill, rollup_read
 from pa_core.service.tables import MESSAGES as M
 from pa_core.service.tables import SESSIONS as S
 from pa_core.service.tables import USERS as U
@@ -27,9 +41,12 @@ def session_metrics(
     since: datetime | None,
     until: datetime | None,
     sqlite: bool,
+    rollups: bool = True,
 ) -> SessionMetrics:
     """Totals, latency mean/p95 (nearest rank), errors, tokens, tools and a per-day series."""
     since, until = _aware(since), _aware(until)
+    if rollups and not sqlite:
+        return _rolled_up(conn, user_id, since, until)
     where = _message_filter(user_id, since, until)
     day = (
         func.substr(M.c.created_at, 1, 10)
@@ -53,6 +70,54 @@ def session_metrics(
         per_user=None if user_id is not None else _per_user(conn, where),
         **totals,
     )
+
+
+def _rolled_up(
+    conn: Connection, user_id: int | None, since: datetime | None, until: datetime | None
+) -> SessionMetrics:
+    """The metrics from the current roll-ups (filled here when missing) and the rest live."""
+    owner = rollup_fill.Owner(user_id)
+    conn.execute(text("SET LOCAL work_mem = '64MB'"))  # this transaction only: no spills
+    rolled = rollup_fill.fill(conn, owner, rollup_fill.plan(conn, owner, since, until))
+    scope = rollup_read.Scope(owner, since, until, rolled)
+    users, days = rollup_read.users_and_days(conn, scope)
+    t = {c: sum(int(getattr(r, c)) for r in users) for c in ("sessions", *SUMMED)}
+    ranks = rollup_read.percentiles(conn, owner, scope)
+    p50, p95 = ranks.get(None, (None, None))
+    daily = rollup_read.daily(days, ranks)
+    mean = users[0].mean_all if users else None
+    return SessionMetrics(
+        since=since,
+        until=until,
+        sessions=t["sessions"],
+        sessions_created=_sessions_created(conn, user_id=user_id, since=since, until=until),
+        messages=t["messages"],
+        user_messages=t["user_messages"],
+        assistant_messages=t["assistant_messages"],
+        active_days=len(daily),
+        messages_per_session=round(t["messages"] / t["sessions"], 2) if t["sessions"] else 0.0,
+        processing_time_mean_ms=None if mean is None else round(float(mean), 1),
+        processing_time_p95_ms=p95,
+        errors=t["errors"],
+        error_rate=round(t["errors"] / t["assistant_messages"], 4)
+        if t["assistant_messages"]
+        else 0.0,
+        total_tokens=t["tokens"],
+        tool_usage=rollup_read.tool_usage(conn, scope),
+        daily=daily,
+        per_user=None if user_id is not None else rollup_read.users_of(users),
+        feedback_up=t["feedback_up"],
+        feedback_down=t["feedback_down"],
+        processing_time_p50_ms=p50,
+        token_messages=t["token_messages"],
+        errors_by_kind=_fold_kinds(rollup_read.error_lines(conn, scope)),
+    )
+
+
+SUMMED = (
+    "messages", "user_messages", "assistant_messages", "errors", "tokens", "token_messages",
+    "feedback_up", "feedback_down",
+)  # fmt: skip
 
 
 def _totals(conn: Connection, where: ColumnElement, day: ColumnElement) -> dict[str, Any]:
@@ -194,6 +259,11 @@ def _errors_by_kind(conn: Connection, where: ColumnElement, *, sqlite: bool) -> 
         .order_by(func.count().desc(), first)
         .limit(ERROR_LINES_READ)
     ).all()
+    return _fold_kinds(rows)
+
+
+def _fold_kinds(rows: Any) -> dict[str, int]:
+    """(first line, count) rows folded into kinds, most frequent first."""
     kinds: dict[str, int] = {}
     for line, count in rows:
         kind = error_kind(line)
