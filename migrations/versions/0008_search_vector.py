@@ -5,7 +5,7 @@ Adding a stored generated column rewrites conversation_messages under an exclusi
 row is parsed once): on a large table, plan the upgrade like any table rewrite.
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -19,7 +19,7 @@ from pa_core.schema_extras import (
 )
 
 revision = "0008"
-down_revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -36,7 +36,7 @@ def _hits(svc, user, query: str) -> list[int]:
 
 
 def test_upgrade_of_a_populated_database_finds_old_messages_and_downgrades(empty_url):
-    pa_core.migrate(empty_url, "0007")
+    pa_core.migrate(empty_url, "0006")
     engine = create_db_engine(empty_url)
     svc = pa_core.ConversationService(engine)
     try:
@@ -54,7 +54,7 @@ def test_upgrade_of_a_populated_database_finds_old_messages_and_downgrades(empty
         columns, indexes = _schema(engine)
         assert (PG_TSV_COLUMN in columns, PG_FTS_INDEX in indexes) == (pg, pg)
         assert PG_EXPRESSION_INDEX not in indexes
-        downgrade(empty_url, "0007")
+        downgrade(empty_url, "0006")
         columns, indexes = _schema(engine)
         assert PG_TSV_COLUMN not in columns and PG_FTS_INDEX not in indexes
         assert (PG_EXPRESSION_INDEX in indexes) == pg
