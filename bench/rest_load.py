@@ -106,6 +106,9 @@ def api_server(db_url: str, workdir: Path, env: dict[str, str]) -> Iterator[str]
             _wait_healthy(proc, base, log_path)
             yield base
         finally:
+            if os.environ.get("BENCH_REST_KEEP_LOG"):
+                log.flush()
+                Path(os.environ["BENCH_REST_KEEP_LOG"]).write_text(log_path.read_text())
             proc.terminate()
             try:
                 proc.wait(timeout=15)
@@ -211,17 +214,26 @@ async def _user_loop(
 
 
 async def _load(base: str, users: Users, plan: Plan, rate: float | None, limit_s: float):
-    """(latencies ms, seconds) of U users x T turns; paced at `rate` turns/s when given."""
+    """(latencies ms, seconds) of U users x T turns; paced at `rate` turns/s when given.
+
+    Each user has its own keep-alive connection, as a browser or a script would.
+    """
     interval = plan.users / rate if rate else None
-    limits = httpx.Limits(max_connections=plan.users, max_keepalive_connections=plan.users)
-    async with httpx.AsyncClient(base_url=base + PREFIX, timeout=120, limits=limits) as client:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base + PREFIX, timeout=120, limits=limits)
+            )
+            for _ in range(plan.users)
+        ]
         latencies: list[float] = []
         start = time.perf_counter()
         deadline = start + limit_s
         await asyncio.gather(
             *(
                 _user_loop(client, users, n, plan, start, interval, deadline, latencies)
-                for n in range(plan.users)
+                for n, client in enumerate(clients)
             )
         )
         return latencies, time.perf_counter() - start
