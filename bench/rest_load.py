@@ -90,8 +90,9 @@ def write_auth_yaml(path: Path, names: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def api_server(db_url: str, workdir: Path, env: dict[str, str]) -> Iterator[str]:
-    """The API in a uvicorn subprocess on 127.0.0.1; yields its base URL once healthy."""
+def api_server(db_url: str, workdir: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """The API in a uvicorn subprocess on 127.0.0.1; yields (its base URL, its pid) once
+    healthy."""
     port = free_port()
     inherited = {k: v for k, v in os.environ.items() if k not in ("PA_DATABASE_URL",)}
     log_path = workdir / "server.log"
@@ -104,7 +105,7 @@ def api_server(db_url: str, workdir: Path, env: dict[str, str]) -> Iterator[str]
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(proc, base, log_path)
-            yield base
+            yield base, proc.pid
         finally:
             if os.environ.get("BENCH_REST_KEEP_LOG"):
                 log.flush()
@@ -115,6 +116,16 @@ def api_server(db_url: str, workdir: Path, env: dict[str, str]) -> Iterator[str]
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` and its reaped children so far (Linux)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text[text.rindex(")") + 2 :].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_healthy(proc: subprocess.Popen, base: str, log_path: Path) -> None:
@@ -164,7 +175,8 @@ def open_sessions(base: str, users: Users) -> None:
     """One first turn per user over HTTP (creates and titles its session)."""
     with httpx.Client(base_url=base + PREFIX, timeout=60) as client:
         for n in range(len(users.names)):
-            body = _check(client.post("/chat", json={"message": message(0)}, headers=users.headers(n)))
+            reply = client.post("/chat", json={"message": message(0)}, headers=users.headers(n))
+            body = _check(reply)
             users.sessions.append(body["session_id"])
 
 
@@ -251,6 +263,8 @@ def load_row(op: str, latencies: list[float], seconds: float, planned: int, **ex
         **extra,
     }
     note = f"{stats['turns_per_s']} turns/s, p99 {stats['p99_ms']} ms"
+    if "server_cpu_ms_per_turn" in stats:
+        note += f", API process CPU {stats['server_cpu_ms_per_turn']} ms/turn"
     if done < planned:
         note += f"; cut short by the time limit ({done} of {planned} turns)"
     return Row("rest", op, "ours", n=done, median_ms=statistics.median(latencies),
@@ -270,7 +284,7 @@ def run(url: str, plan: Plan, *, log=print, server_env: dict[str, str] | None = 
             "PA_SPOOL_DIR": str(work / "spool"),
             **(server_env or {}),
         }
-        with api_server(url, work, env) as base:
+        with api_server(url, work, env) as (base, pid):
             open_sessions(base, users)
             rest, local = single_user(base, url, users, plan)
             rows = _single_rows(rest, local)
@@ -285,8 +299,11 @@ def run(url: str, plan: Plan, *, log=print, server_env: dict[str, str] | None = 
                  "offered", plan.rate),
             ):  # fmt: skip
                 left = max(1.0, t_end - time.monotonic())
+                cpu0 = cpu_seconds(pid)
                 latencies, seconds = asyncio.run(_load(base, users, plan, rate, left))
+                cpu = (cpu_seconds(pid) - cpu0) * 1000 / max(1, len(latencies))
                 row = load_row(op, latencies, seconds, planned,
+                               server_cpu_ms_per_turn=round(cpu, 2),
                                p99_over_single_median=round(
                                    percentile(latencies, 0.99) / single_median, 2),
                                offered_per_s=rate)  # fmt: skip
@@ -352,6 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single-turns", type=int)
     parser.add_argument("--rate", type=float, help="offered turns/s of the paced load")
     parser.add_argument("--time-limit", type=float, help="seconds for the multi-user loads")
+    parser.add_argument(
+        "--server-env", action="append", default=[], metavar="NAME=VALUE",
+        help="a setting of the API process, e.g. PA_API_TOKEN_CACHE_S=0",
+    )  # fmt: skip
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args(argv)
     plan = replace(QUICK if args.quick else Plan())
@@ -363,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     size = SIZES["quick" if args.quick else "small"]
     command = "python -m bench.rest_load " + " ".join(argv if argv is not None else sys.argv[1:])
     with postgres_server() as admin, throwaway_database("postgresql", size, admin) as url:
-        rows = run(url, plan)
+        server_env = dict(item.split("=", 1) for item in args.server_env)
+        rows = run(url, plan, server_env=server_env)
         env = environment(admin)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

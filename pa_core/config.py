@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     export_streams_per_user: int = Field(
         default=3, ge=1, validation_alias="PA_EXPORT_STREAMS_PER_USER"
     )
+    # How long the API trusts an API token look-up (docs/API.md): a token revoked, or its owner
+    # disabled, elsewhere stops working within this many seconds; 0 looks every token up.
+    api_token_cache_s: float = Field(
+        default=5.0, ge=0, le=60, validation_alias="PA_API_TOKEN_CACHE_S"
+    )
     # /docs and /redoc of the API; off unless PA_API_DOCS=1 (served without any CDN).
     api_docs: bool = Field(default=False, validation_alias="PA_API_DOCS")
     # The app's login throttle takes the client address from X-Forwarded-For (last entry) only

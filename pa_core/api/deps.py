@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import HTTPBasic, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from pa_core.api.errors import APIError
 from pa_core.api.schemas import NoQuery
@@ -77,19 +78,25 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     return username, password
 
 
-def get_state(request: Request) -> ApiState:
+# The dependencies below are `async` so that FastAPI calls them on the event loop: a plain
+# function would cost a hop to the thread pool each, per request.
+
+
+async def get_state(request: Request) -> ApiState:
     """The ApiState of the app serving this request."""
     return request.app.state.pa
 
 
-def get_service(request: Request) -> ConversationService:
-    """The app's ConversationService (the first call may migrate; StorageError if down)."""
-    return get_state(request).service()
+async def get_service(request: Request) -> ConversationService:
+    """The app's ConversationService (the first call migrates in a worker thread; StorageError
+    if the database is down)."""
+    state: ApiState = request.app.state.pa
+    return state.ready_service() or await run_in_threadpool(state.service)
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The Settings the app was built with."""
-    return get_state(request).settings
+    return request.app.state.pa.settings
 
 
 State = Annotated[ApiState, Depends(get_state)]

@@ -29,9 +29,15 @@ class ApiState:
         self._lock = threading.Lock()
         self.settings = settings
         self.authenticator = BasicAuthenticator(
-            auth_config or settings.auth_config, oidc=settings.auth_mode == "oidc"
+            auth_config or settings.auth_config,
+            oidc=settings.auth_mode == "oidc",
+            token_ttl_s=settings.api_token_cache_s,
         )
         self.export_slots = StreamSlots(settings.export_streams_per_user)
+
+    def ready_service(self) -> ConversationService | None:
+        """The service when it is built already (no migration or connection needed), else None."""
+        return self._service
 
     def service(self) -> ConversationService:
         """The service; the first call migrates the configured database (StorageError if down)."""
