@@ -66,6 +66,7 @@ class Plan:
     warmup: int = 20
 
 
+SERVER_ARGS = ("--workers", "2", "--no-access-log")  # the documented deployment (docs/API.md)
 QUICK = Plan(users=3, turns=3, single_turns=10, rate=20.0, time_limit_s=60.0, warmup=2)
 
 
@@ -90,7 +91,9 @@ def write_auth_yaml(path: Path, names: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def api_server(db_url: str, workdir: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
+def api_server(
+    db_url: str, workdir: Path, env: dict[str, str], args: tuple[str, ...] = ()
+) -> Iterator[tuple[str, int]]:
     """The API in a uvicorn subprocess on 127.0.0.1; yields (its base URL, its pid) once
     healthy."""
     port = free_port()
@@ -99,7 +102,7 @@ def api_server(db_url: str, workdir: Path, env: dict[str, str]) -> Iterator[tupl
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "pa_core", "--database-url", db_url, "serve-api",
-             "--host", "127.0.0.1", "--port", str(port)],
+             "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=ROOT, env={**inherited, **env}, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -119,13 +122,18 @@ def api_server(db_url: str, workdir: Path, env: dict[str, str]) -> Iterator[tupl
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process `pid` and its reaped children so far (Linux)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = text[text.rindex(")") + 2 :].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of process `pid` and of its child processes (the uvicorn
+    workers) so far, from Linux's /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = text[text.rindex(")") + 2 :].split()
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_healthy(proc: subprocess.Popen, base: str, log_path: Path) -> None:
@@ -271,8 +279,16 @@ def load_row(op: str, latencies: list[float], seconds: float, planned: int, **ex
                p95_ms=percentile(latencies, 0.95), extra=stats, note=note)  # fmt: skip
 
 
-def run(url: str, plan: Plan, *, log=print, server_env: dict[str, str] | None = None) -> list[Row]:
-    """Every row of the section, measured on the migrated PostgreSQL database `url`."""
+def run(
+    url: str,
+    plan: Plan,
+    *,
+    log=print,
+    server_env: dict[str, str] | None = None,
+    server_args: tuple[str, ...] = SERVER_ARGS,
+) -> list[Row]:
+    """Every row of the section, measured on the migrated PostgreSQL database `url`
+    (`server_args`: options of `serve-api`)."""
     svc = pa_core.ConversationService.from_url(url)
     users = Users(svc, plan.users, f"{os.getpid()}")
     with tempfile.TemporaryDirectory(prefix="pa-rest-bench-") as tmp:
@@ -284,7 +300,7 @@ def run(url: str, plan: Plan, *, log=print, server_env: dict[str, str] | None = 
             "PA_SPOOL_DIR": str(work / "spool"),
             **(server_env or {}),
         }
-        with api_server(url, work, env) as (base, pid):
+        with api_server(url, work, env, server_args) as (base, pid):
             open_sessions(base, users)
             rest, local = single_user(base, url, users, plan)
             rows = _single_rows(rest, local)
@@ -373,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
         "--server-env", action="append", default=[], metavar="NAME=VALUE",
         help="a setting of the API process, e.g. PA_API_TOKEN_CACHE_S=0",
     )  # fmt: skip
+    parser.add_argument(
+        "--server-args", default=" ".join(SERVER_ARGS),
+        help=f"options of serve-api (default: {' '.join(SERVER_ARGS)!r})",
+    )  # fmt: skip
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args(argv)
     plan = replace(QUICK if args.quick else Plan())
@@ -385,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.rest_load " + " ".join(argv if argv is not None else sys.argv[1:])
     with postgres_server() as admin, throwaway_database("postgresql", size, admin) as url:
         server_env = dict(item.split("=", 1) for item in args.server_env)
-        rows = run(url, plan, server_env=server_env)
+        rows = run(url, plan, server_env=server_env, server_args=tuple(args.server_args.split()))
         env = environment(admin)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

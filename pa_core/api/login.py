@@ -140,11 +140,12 @@ class BasicAuthenticator:
         """
         user = self.tokens.get(token)
         if user is None:
+            change = self.tokens.started()
             found = service.token_owner(token)  # UserDisabled for a disabled owner
             if found is None:
                 return None
             user = found[0]
-            self.tokens.put(token, user, found[1])
+            self.tokens.put(token, user, found[1], change=change)
         if self.oidc:
             return user  # single sign-on users are not in the YAML: the token alone counts
         config = auth.read_auth_config(self.config_path)  # read only: no copy

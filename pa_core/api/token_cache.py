@@ -1,10 +1,11 @@
 """Owners of recently checked API tokens, kept for a few seconds so a request needs no look-up.
 
 A hit is trusted for at most `ttl_s` seconds after the database look-up that filled it: a token
-revoked, or an owner disabled, by another process (the CLI, the app's admin page) stops working
-within that bound. Expiry is exact (checked against the stored expiry on every hit); a login
-removed from the auth YAML stops at once (the YAML is checked on every request). Unknown or
-invalid tokens are never cached.
+revoked, or an owner disabled, by another process (the CLI, the app's admin page in the
+Streamlit process) stops working within that bound. In this process it stops at once: revoking
+and disabling call pa_core.service.tokens.note_change(), which empties the cache. Expiry is exact
+(checked against the stored expiry on every hit); a login removed from the auth YAML stops at
+once (the YAML is checked on every request). Unknown or invalid tokens are never cached.
 """
 
 from __future__ import annotations
@@ -21,15 +22,18 @@ from typing import NamedTuple
 
 from pa_core.models import utcnow
 from pa_core.records import UserRecord
+from pa_core.service import tokens
 
 DEFAULT_TTL_S = 5.0
 MAX_ENTRIES = 4096
 
 
 class _Owner(NamedTuple):
-    """A cached look-up: trusted until `until` (monotonic); the token's own expiry."""
+    """A cached look-up: trusted until `until` (monotonic) while no change was noted since
+    `change`; the token's own expiry."""
 
     until: float
+    change: int
     expires_at: datetime | None
     user: UserRecord
 
@@ -66,18 +70,27 @@ class TokenCache:
             if hit is None:
                 return None
             expired = hit.expires_at is not None and hit.expires_at <= self.now()
-            if expired or hit.until <= self.clock():
+            changed = hit.change != tokens.last_change()
+            if expired or changed or hit.until <= self.clock():
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
             return hit.user
 
-    def put(self, token: str, user: UserRecord, expires_at: datetime | None) -> None:
-        """Remember the owner a database look-up just returned."""
+    def started(self) -> int:
+        """What to hand to `put` for a look-up that starts now (call before the look-up)."""
+        return tokens.last_change()
+
+    def put(
+        self, token: str, user: UserRecord, expires_at: datetime | None, *, change: int
+    ) -> None:
+        """Remember the owner a database look-up returned; `change`: `started()` before it
+        (a revocation committed meanwhile then makes the entry miss)."""
         if self.ttl_s <= 0:
             return
+        entry = _Owner(self.clock() + self.ttl_s, change, expires_at, user)
         with self._lock:
-            self._entries[self._key(token)] = _Owner(self.clock() + self.ttl_s, expires_at, user)
+            self._entries[self._key(token)] = entry
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 

@@ -49,7 +49,9 @@ class TokensMixin:
                 audit.record(
                     conn, actor=user, action="token.revoke", target=user.username, details=details
                 )
-            return revoked
+        if revoked:
+            tokens.note_change()  # committed: this process's cached look-ups are redone
+        return revoked
 
     def user_for_token(self, token: str) -> UserRecord | None:
         """The owner of an active API token, else None; records when it was last used.
