@@ -41,6 +41,8 @@ from pathlib import Path
 import bcrypt
 import httpx
 import yaml
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 import pa_core
 from bench.harness import Row, percentile
@@ -134,6 +136,18 @@ def cpu_seconds(pid: int) -> float:
         if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def sessions_opened(url: str) -> int:
+    """How many connections to the database `url` PostgreSQL has counted so far (a pool that
+    keeps opening connections under load shows here)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            sql = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            return int(conn.execute(text(sql)).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def _wait_healthy(proc: subprocess.Popen, base: str, log_path: Path) -> None:
@@ -273,6 +287,8 @@ def load_row(op: str, latencies: list[float], seconds: float, planned: int, **ex
     note = f"{stats['turns_per_s']} turns/s, p99 {stats['p99_ms']} ms"
     if "server_cpu_ms_per_turn" in stats:
         note += f", API process CPU {stats['server_cpu_ms_per_turn']} ms/turn"
+    if "db_connections_opened" in stats:
+        note += f", {stats['db_connections_opened']} database connections opened"
     if done < planned:
         note += f"; cut short by the time limit ({done} of {planned} turns)"
     return Row("rest", op, "ours", n=done, median_ms=statistics.median(latencies),
@@ -315,11 +331,13 @@ def run(
                  "offered", plan.rate),
             ):  # fmt: skip
                 left = max(1.0, t_end - time.monotonic())
-                cpu0 = cpu_seconds(pid)
+                cpu0, opened0 = cpu_seconds(pid), sessions_opened(url)
                 latencies, seconds = asyncio.run(_load(base, users, plan, rate, left))
                 cpu = (cpu_seconds(pid) - cpu0) * 1000 / max(1, len(latencies))
+                opened = sessions_opened(url) - opened0
                 row = load_row(op, latencies, seconds, planned,
                                server_cpu_ms_per_turn=round(cpu, 2),
+                               db_connections_opened=opened,
                                p99_over_single_median=round(
                                    percentile(latencies, 0.99) / single_median, 2),
                                offered_per_s=rate)  # fmt: skip
