@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             setattr(plan, field, value)
     size = SIZES["quick" if args.quick else "small"]
-    command = "python -m bench.rest_load " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = " ".join(["python -m bench.rest_load", *(argv if argv is not None else sys.argv[1:])])
     with postgres_server() as admin, throwaway_database("postgresql", size, admin) as url:
         server_env = dict(item.split("=", 1) for item in args.server_env)
         rows = run(url, plan, server_env=server_env, server_args=tuple(args.server_args.split()))
