@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from pa_core.api.factory import create_app
 from pa_core.config import Settings, get_settings
@@ -30,7 +32,7 @@ def serve(
     url = settings.resolved_database_url
     migrate(url)
     os.environ["PA_DATABASE_URL"] = url
-    uvicorn.run(
+    config = uvicorn.Config(
         "pa_core.api.serve:worker_app",
         factory=True,
         host=host,
@@ -38,6 +40,19 @@ def serve(
         workers=min(workers, MAX_WORKERS),
         access_log=access_log,
     )
+    Multiprocess(config, sockets=[nodelay(config.bind_socket())]).run()
+
+
+def nodelay(sock: socket.socket) -> socket.socket:
+    """`sock` with TCP_NODELAY, which the connections it accepts inherit (Linux).
+
+    uvicorn's workers share a socket it made without naming the TCP protocol, and asyncio sets
+    TCP_NODELAY only on sockets that name it: without this, a response written in two parts
+    waits for the client's delayed ACK (~40 ms per request, measured on /health).
+    """
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def worker_app() -> FastAPI:
