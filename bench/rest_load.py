@@ -68,7 +68,7 @@ class Plan:
     warmup: int = 20
 
 
-SERVER_ARGS = ("--no-access-log",)  # one process; see "Performance: REST" in docs/ARCHITECTURE.md
+SERVER_ARGS = ("--workers", "2", "--no-access-log")  # see "Performance: REST", ARCHITECTURE.md
 QUICK = Plan(users=3, turns=3, single_turns=10, rate=20.0, time_limit_s=60.0, warmup=2)
 
 
