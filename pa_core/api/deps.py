@@ -123,7 +123,7 @@ def _authenticate(state: ApiState, header: str | None, address: str | None) -> U
     return state.authenticator.authenticate(*creds, state.service(), address)
 
 
-def current_user(
+async def current_user(
     request: Request,
     state: State,
     header: Annotated[str | None, Security(basic_scheme)],
@@ -131,11 +131,16 @@ def current_user(
 ) -> UserRecord:
     """The caller; 401 without valid credentials, 403 when disabled, 429 while paused.
 
-    The address is the peer's (uvicorn puts X-Forwarded-For's there only for trusted proxies).
+    A token the cache knows is checked on the event loop; everything that may block (a
+    database look-up, bcrypt) runs in a worker thread. The address is the peer's (uvicorn puts
+    X-Forwarded-For's there only for trusted proxies).
     """
     address = request.client.host if request.client else None
     try:
-        user = _authenticate(state, header, address)
+        token = parse_bearer(header)
+        user = state.authenticator.cached_token_user(token) if token else None
+        if user is None:
+            user = await run_in_threadpool(_authenticate, state, header, address)
     except AuthConfigError as exc:
         log.error("auth config unreadable: %s", exc)
         raise APIError(503, "The login configuration cannot be read.") from None

@@ -132,6 +132,21 @@ class BasicAuthenticator:
         self._remember(key, config, name, user)
         return user
 
+    def cached_token_user(self, token: str) -> UserRecord | None:
+        """The token's owner when the cache has it and the auth YAML needs no change to the
+        user's row, else None (then authenticate_token decides): no database, no blocking."""
+        user = self.tokens.get(token)
+        if user is None or self.oidc:
+            return user
+        config = auth.read_auth_config(self.config_path)
+        name = auth.find_username(config, user.username)
+        if name is None:
+            return None
+        profile = auth.user_profile(config, name)
+        if any(getattr(user, k) != v for k, v in profile.items() if v is not None):
+            return None
+        return user
+
     def authenticate_token(self, token: str, service: ConversationService) -> UserRecord | None:
         """The owner of an active API token who is still a login of the auth YAML, else None.
 
