@@ -8,11 +8,10 @@ import sys
 from collections.abc import Callable
 from typing import BinaryIO
 
-import uvicorn
 from tqdm import tqdm
 
 from pa_core import auth, cli_data, cli_users
-from pa_core.api import create_app
+from pa_core.api.serve import serve
 from pa_core.cli_common import Command, auth_path, open_service
 from pa_core.cli_spool import add_spool_commands
 from pa_core.config import Settings, get_settings
@@ -150,8 +149,14 @@ def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve_api(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the REST API with uvicorn (one process, these settings)."""
-    uvicorn.run(create_app(settings=settings), host=args.host, port=args.port)
+    """Serve the REST API with uvicorn (these settings; --workers processes)."""
+    serve(
+        settings,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=not args.no_access_log,
+    )
     return 0
 
 
@@ -220,4 +225,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "serve-api", cmd_serve_api)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--no-access-log", action="store_true", help="no log line per request")
     return parser

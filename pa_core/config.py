@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     export_streams_per_user: int = Field(
         default=3, ge=1, validation_alias="PA_EXPORT_STREAMS_PER_USER"
     )
+    # How long the API trusts an API token look-up (docs/API.md): a token revoked, or its owner
+    # disabled, elsewhere stops working within this many seconds; 0 looks every token up.
+    api_token_cache_s: float = Field(
+        default=5.0, ge=0, le=60, validation_alias="PA_API_TOKEN_CACHE_S"
+    )
+    # Requests whose route code runs at once in an API process (each in a worker thread), and the
+    # PostgreSQL connections it keeps open for them, never more (docs/API.md).
+    api_threads: int = Field(default=40, ge=1, le=400, validation_alias="PA_API_THREADS")
+    api_db_pool: int = Field(default=15, ge=1, le=200, validation_alias="PA_API_DB_POOL")
     # /docs and /redoc of the API; off unless PA_API_DOCS=1 (served without any CDN).
     api_docs: bool = Field(default=False, validation_alias="PA_API_DOCS")
     # The app's login throttle takes the client address from X-Forwarded-For (last entry) only

@@ -112,15 +112,23 @@ class PersonalAssistant(RedoMixin):
     # -- the turn ---------------------------------------------------------------------------------
 
     def chat(
-        self, message: str, session_id: str | None = None, *, client_id: str | None = None
+        self,
+        message: str,
+        session_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        session: Any = None,
     ) -> ChatReply:
         """Answer `message` in session `session_id` (None or not the user's: a new session).
 
         With `client_id`, a retry of the same turn stores the user message once (and the reply
-        under `reply_client_id(client_id)`).
+        under `reply_client_id(client_id)`). `session`: the user's SessionRecord of
+        `session_id` that the caller has just read (the turn then does not read it again).
         """
         turn = self._turn(
-            lambda: self._begin(message, session_id, stream=False, client_id=client_id)
+            lambda: self._begin(
+                message, session_id, stream=False, client_id=client_id, session=session
+            )
         )
         for _chunk in turn:
             pass
@@ -134,6 +142,7 @@ class PersonalAssistant(RedoMixin):
         *,
         client_id: str | None = None,
         keep_id: bool = False,
+        session: Any = None,
     ) -> Iterator[str]:
         """Yield the reply's text chunks; `last_session_id` is set before the first chunk and
         `last_reply` (a ChatReply) once the generator is exhausted (`client_id`: as in chat).
@@ -193,6 +202,7 @@ class PersonalAssistant(RedoMixin):
         stream: bool,
         client_id: str | None,
         keep_id: bool = False,
+        session: Any = None,
     ) -> tuple[_Turn, list[dict[str, Any]]]:
         """Check the message, write the backlog, open the session, store the user message."""
         started = time.perf_counter()
@@ -200,7 +210,7 @@ class PersonalAssistant(RedoMixin):
         client_id = check_client_id(client_id)
         self.last_reply = None
         self.outbox.flush(wait=False)  # another thread or process flushing: ours queue behind
-        sid, session = self.outbox.open_session(session_id, keep_id=keep_id)
+        sid, session = self.outbox.open_session(session_id, keep_id=keep_id, known=session)
         self.last_session_id = sid
         history = self._load_history(sid, session)
         first_exchange = not any(m["role"] == "user" for m in history) and (

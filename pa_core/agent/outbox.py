@@ -135,19 +135,24 @@ class UserOutbox:
 
     # -- sessions --------------------------------------------------------------------------------
 
-    def open_session(self, session_id: str | None, *, keep_id: bool = False) -> tuple[str, Any]:
+    def open_session(
+        self, session_id: str | None, *, keep_id: bool = False, known: Any = None
+    ) -> tuple[str, Any]:
         """(session id, SessionRecord or None when the database is not reachable).
 
         None or an id that is not the user's: a new session. With `keep_id`, an id no session
         has yet is created with exactly that id (the chat page's fresh ids); another user's id
         still starts a new session. An id made up during an outage stays in use; it becomes
-        the real session's id when its messages are written.
+        the real session's id when its messages are written. `known`: the user's SessionRecord
+        of `session_id` the caller has just read; used as it is when the id still resolves to it.
         """
         wanted = canonical_session_id(session_id) if session_id else None
         if wanted is not None:
             wanted = self.resolve(wanted)
             if self._is_made_up(wanted):
                 return wanted, None  # not in the database yet: it waits behind its messages
+            if known is not None and known.session_id == wanted:
+                return wanted, known
         try:
             if keep_id and wanted is not None:
                 session = self._get_or_restore(wanted)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import HTTPBasic, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from pa_core.api.errors import APIError
 from pa_core.api.schemas import NoQuery
@@ -77,19 +78,25 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     return username, password
 
 
-def get_state(request: Request) -> ApiState:
+# The dependencies below are `async` so that FastAPI calls them on the event loop: a plain
+# function would cost a hop to the thread pool each, per request.
+
+
+async def get_state(request: Request) -> ApiState:
     """The ApiState of the app serving this request."""
     return request.app.state.pa
 
 
-def get_service(request: Request) -> ConversationService:
-    """The app's ConversationService (the first call may migrate; StorageError if down)."""
-    return get_state(request).service()
+async def get_service(request: Request) -> ConversationService:
+    """The app's ConversationService (the first call migrates in a worker thread; StorageError
+    if the database is down)."""
+    state: ApiState = request.app.state.pa
+    return state.ready_service() or await run_in_threadpool(state.service)
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The Settings the app was built with."""
-    return get_state(request).settings
+    return request.app.state.pa.settings
 
 
 State = Annotated[ApiState, Depends(get_state)]
@@ -116,7 +123,7 @@ def _authenticate(state: ApiState, header: str | None, address: str | None) -> U
     return state.authenticator.authenticate(*creds, state.service(), address)
 
 
-def current_user(
+async def current_user(
     request: Request,
     state: State,
     header: Annotated[str | None, Security(basic_scheme)],
@@ -124,11 +131,16 @@ def current_user(
 ) -> UserRecord:
     """The caller; 401 without valid credentials, 403 when disabled, 429 while paused.
 
-    The address is the peer's (uvicorn puts X-Forwarded-For's there only for trusted proxies).
+    A token the cache knows is checked on the event loop; everything that may block (a
+    database look-up, bcrypt) runs in a worker thread. The address is the peer's (uvicorn puts
+    X-Forwarded-For's there only for trusted proxies).
     """
     address = request.client.host if request.client else None
     try:
-        user = _authenticate(state, header, address)
+        token = parse_bearer(header)
+        user = state.authenticator.cached_token_user(token) if token else None
+        if user is None:
+            user = await run_in_threadpool(_authenticate, state, header, address)
     except AuthConfigError as exc:
         log.error("auth config unreadable: %s", exc)
         raise APIError(503, "The login configuration cannot be read.") from None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from pa_core.api.docs_page import DOCS_PATH, add_docs_page
@@ -33,6 +36,18 @@ DESCRIPTION = (
 )
 
 
+def thread_limit(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan that lets `threads` requests run their (blocking) route code at once; the
+    others wait on the event loop, holding neither a thread nor a database connection."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    return lifespan
+
+
 def create_app(
     service: ConversationService | None = None,
     settings: Settings | None = None,
@@ -47,6 +62,7 @@ def create_app(
     """
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=thread_limit(settings.api_threads),
         title="Personal Assistant API",
         version="1.0.0",
         description=DESCRIPTION,

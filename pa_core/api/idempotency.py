@@ -16,7 +16,7 @@ from typing import Any
 from pa_core.agent.replies import reply_client_id
 from pa_core.api.schemas import ChatOut
 from pa_core.errors import ValidationError
-from pa_core.records import MessageRecord, UserRecord
+from pa_core.records import MessageRecord, SessionRecord, UserRecord
 
 MAX_KEY_CHARS = 255
 SESSION_NAMESPACE = uuid.UUID("2b7f7a43-7c1e-4f0e-8d8e-5d3f0c2a9b61")
@@ -34,9 +34,14 @@ def client_id_for(key: str | None) -> str | None:
 
 
 def session_for(service: Any, user: UserRecord, client_id: str) -> str:
+    """The id of the session a keyed request without a session id uses (see session_record)."""
+    return session_record(service, user, client_id).session_id
+
+
+def session_record(service: Any, user: UserRecord, client_id: str) -> SessionRecord:
     """The session a keyed request without a session id uses (created on the first try)."""
     sid = str(uuid.uuid5(SESSION_NAMESPACE, f"{user.id}:{client_id}"))
-    return service.restore_session(sid, user=user).session_id
+    return service.restore_session(sid, user=user)
 
 
 def stored_reply(service: Any, user: UserRecord, session_id: str, client_id: str) -> ChatOut | None:

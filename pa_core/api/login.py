@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pa_core import auth
+from pa_core.api.token_cache import DEFAULT_TTL_S, TokenCache
 from pa_core.auth import LoginThrottle
 from pa_core.records import UserRecord
 from pa_core.service import ConversationService
@@ -57,9 +58,11 @@ class BasicAuthenticator:
         ttl_s: float = CACHE_TTL_S,
         max_entries: int = CACHE_MAX_ENTRIES,
         oidc: bool = False,
+        token_ttl_s: float = DEFAULT_TTL_S,
     ):
         """Authenticate against the streamlit-authenticator YAML at `config_path`; with
-        `oidc` (PA_AUTH_MODE=oidc) only API tokens count, for users single sign-on created."""
+        `oidc` (PA_AUTH_MODE=oidc) only API tokens count, for users single sign-on created;
+        `token_ttl_s` (PA_API_TOKEN_CACHE_S): how long a token look-up is trusted."""
         self.config_path = Path(config_path)
         self.oidc = oidc
         self.ttl_s = ttl_s
@@ -69,6 +72,7 @@ class BasicAuthenticator:
         self._lock = threading.Lock()
         self.bcrypt_checks = 0  # how many slow verifications ran (tests read this)
         self.throttle = LoginThrottle()
+        self.tokens = TokenCache(token_ttl_s)
 
     def _key(self, username: str, password: str) -> bytes:
         message = username.encode("utf-8", "surrogatepass") + b"\x00"
@@ -128,21 +132,49 @@ class BasicAuthenticator:
         self._remember(key, config, name, user)
         return user
 
-    def authenticate_token(self, token: str, service: ConversationService) -> UserRecord | None:
-        """The owner of an active API token who is still a login of the auth YAML, else None."""
-        user = service.user_for_token(token)
+    def cached_token_user(self, token: str) -> UserRecord | None:
+        """The token's owner when the cache has it and the auth YAML needs no change to the
+        user's row, else None (then authenticate_token decides): no database, no blocking."""
+        user = self.tokens.get(token)
         if user is None or self.oidc:
+            return user
+        config = auth.read_auth_config(self.config_path)
+        name = auth.find_username(config, user.username)
+        if name is None:
+            return None
+        profile = auth.user_profile(config, name)
+        if any(getattr(user, k) != v for k, v in profile.items() if v is not None):
+            return None
+        return user
+
+    def authenticate_token(self, token: str, service: ConversationService) -> UserRecord | None:
+        """The owner of an active API token who is still a login of the auth YAML, else None.
+
+        The owner comes from `self.tokens` when a look-up within its TTL found it (see
+        pa_core.api.token_cache for what that bounds); the YAML is checked every time.
+        """
+        user = self.tokens.get(token)
+        if user is None:
+            change = self.tokens.started()
+            found = service.token_owner(token)  # UserDisabled for a disabled owner
+            if found is None:
+                return None
+            user = found[0]
+            self.tokens.put(token, user, found[1], change=change)
+        if self.oidc:
             return user  # single sign-on users are not in the YAML: the token alone counts
-        config = auth.load_auth_config(self.config_path)
+        config = auth.read_auth_config(self.config_path)  # read only: no copy
         name = auth.find_username(config, user.username)
         if name is None:
             return None  # removing a login from the YAML also ends its API access
         profile = auth.user_profile(config, name)
         if any(getattr(user, k) != v for k, v in profile.items() if v is not None):
-            user = auth.sync_user(service, config, name)
+            user = auth.sync_user(service, auth.load_auth_config(self.config_path), name)
+            self.tokens.update(token, user)
         return user
 
     def clear(self) -> None:
-        """Forget every cached verification."""
+        """Forget every cached verification (passwords and tokens)."""
         with self._lock:
             self._cache.clear()
+        self.tokens.clear()

@@ -42,6 +42,12 @@ def load_auth_config(path: Path | str) -> dict[str, Any]:
     caller gets its own deep copy, so changing the result never changes what the next caller
     reads. A missing file reads as the empty skeleton.
     """
+    return copy.deepcopy(read_auth_config(path))
+
+
+def read_auth_config(path: Path | str) -> dict[str, Any]:
+    """Like load_auth_config, but the shared cached mapping itself: for readers that never
+    change it (the API's per-request login checks), without the cost of a copy."""
     path = Path(path)
     try:
         stat = path.stat()
@@ -58,7 +64,7 @@ def load_auth_config(path: Path | str) -> dict[str, Any]:
             while len(_cache) >= CACHE_MAX_FILES:
                 del _cache[next(iter(_cache))]
             _cache[key] = cached
-    return copy.deepcopy(cached)
+    return cached
 
 
 def _parse_auth_file(path: Path) -> dict[str, Any]:

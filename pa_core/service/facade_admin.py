@@ -19,7 +19,7 @@ import pa_core.auth.credentials as credentials
 from pa_core.errors import ValidationError
 from pa_core.models import utcnow
 from pa_core.records import AuditEvent, UserOverview, UserRecord
-from pa_core.service import admin, audit, users
+from pa_core.service import admin, audit, tokens, users
 from pa_core.validation import (
     check_limit,
     check_optional_int,
@@ -178,7 +178,9 @@ class AdminMixin:
                 admin.keep_an_admin(conn, target)
             action = "user.disable" if disabled else "user.enable"
             audit.record(conn, actor=acting, action=action, target=target.username)
-            return admin.set_fields(conn, target, disabled_at=utcnow() if disabled else None)
+            updated = admin.set_fields(conn, target, disabled_at=utcnow() if disabled else None)
+        tokens.note_change()  # committed: API token look-ups cached in this process are redone
+        return updated
 
     def admin_set_role(
         self, actor: Actor, username: str, role: str, *, auth_config: Path | str

@@ -7,6 +7,8 @@ hash); a disabled owner's token does not log in.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pa_core.errors import UserDisabled
 from pa_core.models import utcnow
 from pa_core.records import ApiTokenRecord, UserRecord
@@ -15,7 +17,7 @@ from pa_core.validation import user_id_of
 
 
 class TokensMixin:
-    """issue_token, list_tokens, revoke_token, user_for_token; mixed into ConversationService."""
+    """Token methods (issue, list, revoke, user_for_token, token_owner) of ConversationService."""
 
     def issue_token(
         self, user: UserRecord, *, name: str = "api", expires_in_days: int | None = None
@@ -47,13 +49,20 @@ class TokensMixin:
                 audit.record(
                     conn, actor=user, action="token.revoke", target=user.username, details=details
                 )
-            return revoked
+        if revoked:
+            tokens.note_change()  # committed: this process's cached look-ups are redone
+        return revoked
 
     def user_for_token(self, token: str) -> UserRecord | None:
         """The owner of an active API token, else None; records when it was last used.
 
         UserDisabled when the owner's account is disabled (the token stays, unusable).
         """
+        found = self.token_owner(token)
+        return None if found is None else found[0]
+
+    def token_owner(self, token: str) -> tuple[UserRecord, datetime | None] | None:
+        """(owner, the token's expiry) of an active API token, else None; as user_for_token."""
         if not tokens.looks_like_token(token):
             return None
         now = utcnow()
@@ -67,4 +76,4 @@ class TokensMixin:
         if tokens.needs_touch(row, now=now):
             with self.transaction(write=True, everyone=True) as conn:
                 tokens.touch(conn, row.id, now=now)
-        return owner
+        return owner, row.expires_at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
 from datetime import datetime, timedelta
 
@@ -19,6 +20,20 @@ MAX_TOKEN_CHARS = 200
 MAX_NAME_CHARS = 100
 MAX_EXPIRY_DAYS = 3650
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most once a minute
+_changes = itertools.count(1)
+_last_change = 0
+
+
+def note_change() -> None:
+    """Record, after its commit, that a token was revoked or a user disabled in this process:
+    token look-ups cached in this process are then done again (pa_core.api.token_cache)."""
+    global _last_change
+    _last_change = next(_changes)
+
+
+def last_change() -> int:
+    """The number of the last note_change() of this process (0: none yet)."""
+    return _last_change
 
 
 def hash_token(token: str) -> str:

@@ -77,7 +77,7 @@ def test_cli_issues_a_token_stored_only_as_a_hash(db_url, auth_file, svc, client
     assert "no login named" in capsys.readouterr().err
 
 
-def test_token_isolation_expiry_and_bad_tokens(svc, client, as_alice):
+def test_token_isolation_expiry_and_bad_tokens(svc, api_app, client, as_alice):
     alice = svc.ensure_user("alice")
     bob = svc.ensure_user("bob")
     alice_token, _ = svc.issue_token(alice)
@@ -90,13 +90,15 @@ def test_token_isolation_expiry_and_bad_tokens(svc, client, as_alice):
     alice_id = svc.list_tokens(alice)[0].id
     assert svc.revoke_token(bob, alice_id) is False
     assert client.get(f"{P}/sessions", headers=_bearer(alice_token)).status_code == 200
-    # an expired token stops working
+    # an expired token stops working: the API's cached look-up checks the expiry on every use
+    # (its clock moved past it), and the database look-up then finds it expired
     with svc.engine.begin() as conn:
         conn.execute(
             update(TOKENS)
             .where(TOKENS.c.id == bob_rec.id)
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
+    api_app.state.pa.authenticator.tokens.now = lambda: utcnow() + timedelta(days=1, minutes=1)
     assert client.get(f"{P}/sessions", headers=_bearer(bob_token)).status_code == 401
     assert not svc.list_tokens(bob)[0].active
     for bad in ("pa_", "pa_" + "x" * 43, "nottoken", "pa_" + "y" * 500, alice_token + "x"):

@@ -19,6 +19,7 @@ from pa_core.api.responses import BODY_ERRORS, CHAT_BODY, SESSION_ERRORS
 from pa_core.api.schemas import ChatIn, ChatOut, ChatQuery
 from pa_core.api.streaming import GuardedStream
 from pa_core.errors import PAError, SessionNotFound
+from pa_core.records import SessionRecord, UserRecord
 from pa_core.validation import MAX_CONTENT_CHARS, check_content
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,8 @@ def chat(
         )
     message = check_content(body.message)
     client_id = idempotency.client_id_for(idempotency_key)
-    session_id = body.session_id
-    if session_id is not None and service.get_session(session_id, user=user) is None:
-        raise SessionNotFound(session_id)
-    if session_id is None and client_id is not None:
-        session_id = idempotency.session_for(service, user, client_id)
-    if session_id is None:  # created here so a database outage is a 503, not a reply
-        session_id = service.create_session(user=user).session_id
+    session = _session_of(service, user, body.session_id, client_id)
+    session_id = session.session_id
     stored = idempotency.stored_reply(service, user, session_id, client_id) if client_id else None
     if stored and not query.stream:
         return stored
@@ -63,10 +59,26 @@ def chat(
         )
     assistant = PersonalAssistant(service, user, settings=settings)
     if not query.stream:
-        return reply_out(assistant.chat(message, session_id=session_id, client_id=client_id))
+        reply = assistant.chat(message, session_id=session_id, client_id=client_id, session=session)
+        return reply_out(reply)
     return _event_stream(
-        sse_events(assistant, message, session_id, client_id), settings.stream_timeout_s
+        sse_events(assistant, message, session, client_id), settings.stream_timeout_s
     )
+
+
+def _session_of(
+    service: Any, user: UserRecord, session_id: str | None, client_id: str | None
+) -> SessionRecord:
+    """The turn's session: the caller's `session_id` (SessionNotFound when not theirs), the
+    one an Idempotency-Key names, or a new one (created here, so an outage is a 503)."""
+    if session_id is not None:
+        session = service.get_session(session_id, user=user)
+        if session is None:
+            raise SessionNotFound(session_id)
+        return session
+    if client_id is not None:
+        return idempotency.session_record(service, user, client_id)
+    return service.create_session(user=user)
 
 
 def _event_stream(events: Iterator[str], timeout_s: float) -> StreamingResponse:
@@ -95,12 +107,22 @@ def sse_event(data: Any, event: str | None = None) -> str:
 
 
 def sse_events(
-    assistant: PersonalAssistant, message: str, session_id: str, client_id: str | None = None
+    assistant: PersonalAssistant,
+    message: str,
+    session: SessionRecord | str,
+    client_id: str | None = None,
 ) -> Iterator[str]:
-    """Server-sent events: `session`, one `delta` per text chunk, then `done` (or `error`)."""
+    """Server-sent events: `session`, one `delta` per text chunk, then `done` (or `error`).
+
+    `session`: the SessionRecord the route read (or a session id)."""
+    record = None if isinstance(session, str) else session
+    session_id = session if record is None else record.session_id
     yield sse_event({"session_id": session_id}, "session")
     try:
-        with closing(assistant.stream(message, session_id=session_id, client_id=client_id)) as turn:
+        turn_of = assistant.stream(
+            message, session_id=session_id, client_id=client_id, session=record
+        )
+        with closing(turn_of) as turn:
             for chunk in turn:
                 if chunk:
                     yield sse_event({"text": chunk}, "delta")
