@@ -181,7 +181,18 @@ def targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     if len(ui) >= 2:
         ratio = ui[-1]["median_ms"] / ui[0]["median_ms"]
         out.append(("chat page run, largest ÷ smallest ≤ 1.5", f"{ratio:.2f}", ratio <= 1.5))
-    return out + append_targets(run) + steady_targets(run)
+    return out + append_targets(run) + steady_targets(run) + rest_targets(run)
+
+
+def rest_targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """The REST section's targets (bench/rest_load.py), when the run has that section."""
+    rest = [r for r in _rows(run) if r["section"] == "rest"]
+    if len(rest) < 4:
+        return []
+    from bench import rest_load
+    from bench.harness import Row
+
+    return list(rest_load.targets([Row(**r) for r in rest]))
 
 
 def append_targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:

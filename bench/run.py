@@ -56,6 +56,7 @@ SECTIONS = [
     "metrics",
     "concurrency",
     "cleanup",
+    "rest",
     "ui",
 ]
 
@@ -349,6 +350,17 @@ class Bench:
         """The live steady state, on a database of its own (bench/steady.py)."""
         with throwaway_database(self.backend, self.size, self.admin) as url:
             self.rows.extend(steady.measure(url, self.size.name, log=self.log, pin=self.pin_pids))
+
+    def run_rest(self) -> None:
+        """The REST chat turn under a bounded loopback load (bench/rest_load.py; PostgreSQL)."""
+        if self.backend != "postgresql":
+            return
+        from bench import rest_load
+
+        plan = rest_load.QUICK if self.size.name == "quick" else rest_load.Plan()
+        self.unpin()  # the API server and the load generator need both cores
+        with throwaway_database(self.backend, self.size, self.admin) as url:
+            self.rows.extend(rest_load.run(url, plan, log=self.log))
 
     def pin_pids(self, pids: list[int]) -> None:
         """Pin this process and these server processes to the benchmark's CPU (if pinning)."""
