@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -99,3 +101,21 @@ def measure_group(
         name: (samples[name], stmts[name] / calls[name] if name in counted else None)
         for name in fns
     }
+
+
+def cpu_seconds_of(selected: Callable[[str, str, list[str]], bool]) -> float:
+    """User + system CPU seconds of every process for which `selected(pid, name, fields)` is
+    true, from Linux's /proc (`fields`: /proc/PID/stat after the name; fields[1] is the parent)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        name, fields = (
+            text[text.index("(") + 1 : text.rindex(")")],
+            text[text.rindex(")") + 2 :].split(),
+        )
+        if selected(stat.parent.name, name, fields):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")

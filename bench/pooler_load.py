@@ -14,27 +14,16 @@ import argparse
 import os
 import threading
 import time
-from pathlib import Path
 
 import pa_core
+from bench.harness import cpu_seconds_of
 
 CONTENT = "x" * 360  # the benchmarks' message size
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(command: str) -> float:
     """User + system CPU seconds of every process named `command` (Linux /proc)."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue  # the process ended meanwhile
-        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
-        if name == command:
-            fields = rest.split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+    return cpu_seconds_of(lambda _pid, name, _fields: name == command)
 
 
 def run_load(url: str, threads: int, messages: int) -> dict[str, float]:

@@ -45,7 +45,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 import pa_core
-from bench.harness import Row, percentile
+from bench.harness import Row, cpu_seconds_of, percentile
 from bench.seed import SIZES
 from pa_core.agent import ContextCache, PersonalAssistant
 from pa_core.config import Settings
@@ -126,16 +126,7 @@ def api_server(
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process `pid` and of its child processes (the uvicorn
     workers) so far, from Linux's /proc."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue  # the process ended meanwhile
-        fields = text[text.rindex(")") + 2 :].split()
-        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds_of(lambda p, _name, fields: str(pid) in (p, fields[1]))
 
 
 def sessions_opened(url: str) -> int:

@@ -7,36 +7,25 @@ hold no user data and are outside row security).
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from test_core_metrics_rollup import MIDNIGHT, RANGES, _assert_exact, _seed
 
 import pa_core
-from pa_core.app_role import grant_statements
 from pa_core.db import create_db_engine
 from pa_core.errors import StorageError
-from support.pg_cluster import admin_exec
 
 DETAIL_TABLES = ("metric_sessions", "metric_latency", "metric_errors", "metric_tools")
 
 
 @pytest.fixture
-def app_svc(pg_databases):
+def app_svc(app_db):
     """The service on a migrated database, running as a fresh NOSUPERUSER NOBYPASSRLS role."""
-    admin_url = pg_databases.migrated()
-    role = f"pa_app_{uuid.uuid4().hex[:10]}"
-    admin_exec(pg_databases.admin_url, f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
-    admin_exec(admin_url, *grant_statements(role))
-    app_url = make_url(admin_url).set(username=role, password=None)
-    engine = create_db_engine(app_url.render_as_string(hide_password=False))
+    engine = create_db_engine(app_db[1])
     yield pa_core.ConversationService(engine)
     engine.dispose()
-    pg_databases.drop(admin_url)
-    admin_exec(pg_databases.admin_url, f"DROP ROLE IF EXISTS {role}")
 
 
 def _counts(conn, where: str = "true") -> dict[str, int]:

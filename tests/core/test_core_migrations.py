@@ -22,17 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"users", "conversation_sessions", "conversation_messages"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    dbs = request.getfixturevalue("pg_databases")
-    url = dbs.empty()
-    yield url
-    dbs.drop(url)
-
-
 def _tables(url):
     engine = create_db_engine(url)
     try:

@@ -13,31 +13,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 import pa_core
-from pa_core.app_role import grant_statements
 from pa_core.db import create_db_engine
 from pa_core.errors import StorageError
 from pa_core.models import utcnow
-from support.pg_cluster import admin_exec
 
 OWNED_TABLES = ("conversation_sessions", "conversation_messages", "api_tokens")
 # Tables kept out of row security on purpose (docs/SECURITY.md): login lookups, the schema.
 UNPROTECTED = {"users", "alembic_version", "login_attempts"}
-
-
-@pytest.fixture
-def app_db(pg_databases):
-    """(admin URL, app-role URL) of a migrated database; the role is dropped afterwards."""
-    admin_url = pg_databases.migrated()
-    role = f"pa_app_{uuid.uuid4().hex[:10]}"
-    admin_exec(pg_databases.admin_url, f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
-    admin_exec(admin_url, *grant_statements(role))
-    app_url = make_url(admin_url).set(username=role, password=None)
-    yield admin_url, app_url.render_as_string(hide_password=False)
-    pg_databases.drop(admin_url)
-    admin_exec(pg_databases.admin_url, f"DROP ROLE IF EXISTS {role}")
 
 
 @pytest.fixture

@@ -13,17 +13,6 @@ from pa_core.service import search as search_module
 from pa_core.validation import MAX_CONTENT_CHARS
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    dbs = request.getfixturevalue("pg_databases")
-    url = dbs.empty()
-    yield url
-    dbs.drop(url)
-
-
 def _schema(engine) -> tuple[set[str], set[str]]:
     """(columns, index names) of conversation_messages."""
     inspector = inspect(engine)
