@@ -1,10 +1,10 @@
 """PostgreSQL statements of the message hot paths, written once, rendered for two callers.
 
 `bound(...)` gives a SQLAlchemy text() with typed binds (tests and reference benchmarks run it
-as a statement); `driver(...)` gives the same SQL for `Connection.exec_driver_sql`, which skips
-statement compilation, the cache lookup and per-value type processing (about half the Python
-cost of an append or a page read). Driver parameters: JSON values are passed as JSON text and
-cast in SQL, datetimes as aware datetimes.
+as a statement); `driver(...)` gives the same SQL with driver parameters, for
+`messages.driver_fetch` (the connection's own cursor: no statement compilation, cache lookup,
+execution context or per-value type processing). Driver parameters: JSON values are passed as
+JSON text and cast in SQL, datetimes as aware datetimes.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 
 def driver(sql: str) -> str:
-    """The statement for exec_driver_sql (psycopg2 `%(name)s` parameters, JSON cast in SQL)."""
+    """The statement for the driver cursor (psycopg2 `%(name)s` parameters, JSON cast in SQL)."""
     sql = sql.replace("%", "%%")
     for name in _JSON:
         sql = sql.replace(f":{name},", f":{name}::jsonb,")
