@@ -376,8 +376,11 @@ class LangchainPostgresPeer:
         )
 
     def load(self, chat_id: str) -> list:
-        """get_messages()."""
-        return self._history(chat_id).get_messages()
+        """get_messages(), then COMMIT: langchain-postgres leaves its read transaction open,
+        which in one shared database held back the cleanup of every other writer's rows."""
+        messages = self._history(chat_id).get_messages()
+        self.conn.commit()
+        return messages
 
     def close(self) -> None:
         """Close the connection."""

@@ -18,11 +18,12 @@ def test_quick_rest_load_produces_every_row(pg_server_url, monkeypatch, tmp_path
     rows = {r["op"]: r for r in result["rows"]}
     closed = f"closed loop: {plan.users} users x {plan.turns} turns, no think time"
     paced = f"paced: {plan.users} users x {plan.turns} turns, {plan.rate:g} turns/s offered"
-    single = "single user: one turn (POST /chat)"
+    single, raw = rest_load.SINGLE, rest_load.SINGLE_RAW
     local = "single user: the same turn in-process (service-only)"
-    assert set(rows) == {single, local, closed, paced}
-    assert rows[single]["n"] == rows[local]["n"] == plan.single_turns
-    assert rows[single]["extra"]["rest_over_service"] > 0
+    assert set(rows) == {single, raw, local, closed, paced}
+    assert rows[single]["n"] == rows[raw]["n"] == rows[local]["n"] == plan.single_turns
+    assert rows[raw]["extra"]["rest_over_service"] > 0
+    assert rows[single]["extra"]["rest_over_service_httpx"] > 0
     for op in (closed, paced):  # every turn answered and stored (a failed one ends the run)
         extra = rows[op]["extra"]
         assert rows[op]["n"] == extra["turns"] == plan.users * plan.turns, op
