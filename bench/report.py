@@ -187,7 +187,7 @@ def targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 def rest_targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     """The REST section's targets (bench/rest_load.py), when the run has that section."""
     rest = [r for r in _rows(run) if r["section"] == "rest"]
-    if len(rest) < 4:
+    if len(rest) < 5:
         return []
     from bench import rest_load
     from bench.harness import Row

@@ -139,7 +139,7 @@ def test_quick_run_produces_every_row(backend, pg_server_url, monkeypatch, tmp_p
     for target in ("steady (live): last 50", "steady (open transaction): session page"):
         assert target in markdown
     rest = [op for (op, _impl), row in got.items() if row["section"] == "rest"]
-    assert len(rest) == (4 if backend == "postgresql" else 0), rest
+    assert len(rest) == (5 if backend == "postgresql" else 0), rest
     if backend == "postgresql":
         assert "REST turn ≤ 1.5×" in markdown
     for target in ("append ≤ 1.5×", "history load ≤ 2×", "last-50 load flat",
