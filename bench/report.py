@@ -186,10 +186,11 @@ def targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 
 def rest_targets(run: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     """The REST section's targets (bench/rest_load.py), when the run has that section."""
-    rest = [r for r in _rows(run) if r["section"] == "rest"]
-    if len(rest) < 5:
-        return []
     from bench import rest_load
+
+    rest = [r for r in _rows(run) if r["section"] == "rest"]
+    if not any(r["op"] == rest_load.SINGLE_RAW for r in rest):
+        return []  # no REST section, or one of a run from before the minimal-client row
     from bench.harness import Row
 
     return list(rest_load.targets([Row(**r) for r in rest]))
