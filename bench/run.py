@@ -35,6 +35,7 @@ from bench.seed import (
     Seeded,
     Size,
     check_seeded,
+    plan_only,
     seed,
 )
 from pa_core.db import create_db_engine
@@ -111,10 +112,11 @@ def postgres_server(log=print):
 
 
 @contextlib.contextmanager
-def throwaway_database(backend: str, size: Size, admin: str | None = None):
+def throwaway_database(backend: str, size: Size, admin: str | None = None, keep: str | None = None):
     """A new, migrated database of `backend`; dropped (or deleted) afterwards.
 
-    `admin`: the PostgreSQL admin URL (default: admin_url()).
+    `admin`: the PostgreSQL admin URL (default: admin_url()); `keep`: the name of a PostgreSQL
+    database to create and keep (measured again later with reused_database).
     """
     if backend == "sqlite":
         tmp = Path(tempfile.mkdtemp(prefix="pa-bench-"))
@@ -126,10 +128,12 @@ def throwaway_database(backend: str, size: Size, admin: str | None = None):
             shutil.rmtree(tmp, ignore_errors=True)
         return
     admin = admin or admin_url()
-    name = f"pa_bench_{size.name}_{uuid.uuid4().hex[:8]}"
+    name = keep or f"pa_bench_{size.name}_{uuid.uuid4().hex[:8]}"
     eng = create_engine(admin, isolation_level="AUTOCOMMIT")
     with eng.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if keep:
+            conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{_kept_mark(size)}'"))
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         pa_core.migrate(url)
@@ -138,9 +142,33 @@ def throwaway_database(backend: str, size: Size, admin: str | None = None):
         from pa_core.db import dispose_engines
 
         dispose_engines()
-        with eng.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            with eng.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         eng.dispose()
+
+
+def _kept_mark(size: Size) -> str:
+    """What a kept database remembers of its seeding: the size and the seed's "now"."""
+    return f"pa-bench size={size.name} now={NOW.isoformat()}"
+
+
+@contextlib.contextmanager
+def reused_database(size: Size, name: str, admin: str | None = None):
+    """A database kept by an earlier --keep-database run, upgraded to the current migrations."""
+    eng = create_engine(admin or admin_url(), isolation_level="AUTOCOMMIT")
+    sql = "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :n"
+    with eng.connect() as conn:
+        mark = conn.execute(text(sql), {"n": name}).scalar()
+    eng.dispose()
+    if mark != _kept_mark(size):
+        raise SystemExit(
+            f"database {name!r} is marked {mark!r}; expected {_kept_mark(size)!r} "
+            "(use the same --size and BENCH_NOW=<the seed's now>)"
+        )
+    url = make_url(admin or admin_url()).set(database=name).render_as_string(hide_password=False)
+    pa_core.migrate(url)
+    yield url
 
 
 def expect(ok: bool, what: str) -> None:
@@ -617,18 +645,26 @@ def run_backend(
     sections: list[str] | None = None,
     admin: str | None = None,
     analyze: bool = True,
+    keep: str | None = None,
+    reuse: str | None = None,
 ) -> dict[str, Any]:
     """Seed a throwaway database of `backend` and measure everything; returns the result dict.
 
     `admin`: the PostgreSQL server's admin URL (default: admin_url()); `analyze=False`: seed
     without VACUUM ANALYZE (tables without statistics). `sections` None: the size's default.
+    `keep`: seed into a PostgreSQL database of that name and keep it; `reuse`: measure such a
+    kept database again (upgraded to the current migrations) instead of seeding.
     """
     if sections is None and size.sections:
         sections = list(size.sections)
-    with throwaway_database(backend, size, admin) as url:
+    if reuse:
+        opened = reused_database(size, reuse, admin)
+    else:
+        opened = throwaway_database(backend, size, admin, keep=keep)
+    with opened as url:
         eng = create_db_engine(url)
         t0 = time.perf_counter()
-        seeded = seed(eng, size, analyze=analyze)
+        seeded = plan_only(eng, size) if reuse else seed(eng, size, analyze=analyze)
         seed_s = time.perf_counter() - t0
         actual = check_seeded(eng, seeded)
         eng.dispose()
@@ -650,6 +686,7 @@ def run_backend(
         "sections": sections,
         "analyzed": analyze,
         "seed_seconds": seed_s,
+        "reused_database": reuse,
         "seed_phases": seeded.phases,
         "messages": actual,
         "sessions": seeded.total_sessions,
@@ -711,6 +748,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="seed without VACUUM ANALYZE: measure tables without statistics",
     )
+    parser.add_argument("--keep-database", metavar="NAME",
+                        help="PostgreSQL: seed into a new database NAME and keep it")  # fmt: skip
+    parser.add_argument("--reuse-database", metavar="NAME",
+                        help="PostgreSQL: measure a kept database again, no seeding")  # fmt: skip
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"),
                         help="folder for the JSON and Markdown results")  # fmt: skip
     parser.add_argument("--docs", action="store_true",
@@ -734,6 +775,8 @@ def main(argv: list[str] | None = None) -> int:
                     sections=args.sections.split(",") if args.sections else None,
                     admin=admin,
                     analyze=not args.no_analyze,
+                    keep=args.keep_database if backend == "postgresql" else None,
+                    reuse=args.reuse_database if backend == "postgresql" else None,
                 )
             )
     out = Path(args.out)

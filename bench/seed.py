@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import random
 import time
 import uuid
@@ -22,7 +23,12 @@ COMMON_WORD = "meeting"
 PHRASE = "budget report"  # in 2% of messages: a phrase search past the recent window
 PHRASE_EVERY = 50
 TOOLS = ["calculator", "web_search", "datetime", "history_search", "session_stats"]
-NOW = datetime.now(UTC).replace(microsecond=0)
+# BENCH_NOW (ISO, UTC): the "now" of an earlier seeding, when a kept database is measured again.
+NOW = (
+    datetime.fromisoformat(os.environ["BENCH_NOW"]).astimezone(UTC)
+    if os.environ.get("BENCH_NOW")
+    else datetime.now(UTC).replace(microsecond=0)
+)
 
 MESSAGE_COLUMNS = MessageRecord._fields[:12]  # seeded columns; client_id and feedback stay NULL
 SEEDED_TABLES = ("users", "conversation_sessions", "conversation_messages")
@@ -399,6 +405,11 @@ def seed(engine: Engine, size: Size, *, analyze: bool = True) -> Seeded:
     seeder = Seeder(engine, size, analyze=analyze)
     seeder.plan()
     return seeder.write()
+
+
+def plan_only(engine: Engine, size: Size) -> Seeded:
+    """What seed() created in a kept database, without writing anything (the plan is seeded)."""
+    return Seeder(engine, size).plan()
 
 
 def check_seeded(engine: Engine, seeded: Seeded) -> int:
