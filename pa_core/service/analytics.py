@@ -80,12 +80,12 @@ def _rolled_up(
     conn.execute(text("SET LOCAL work_mem = '64MB'"))  # this transaction only: no spills
     rolled = rollup_fill.fill(conn, owner, rollup_fill.plan(conn, owner, since, until))
     scope = rollup_read.Scope(owner, since, until, rolled)
-    users, days = rollup_read.users_and_days(conn, scope)
-    t = {c: sum(int(getattr(r, c)) for r in users) for c in ("sessions", *SUMMED)}
+    total, users, days = rollup_read.users_and_days(conn, scope)
+    t = {c: int(getattr(total, c) or 0) for c in ("sessions", *SUMMED)}
     ranks = rollup_read.percentiles(conn, owner, scope)
     p50, p95 = ranks.get(None, (None, None))
     daily = rollup_read.daily(days, ranks)
-    mean = users[0].mean_all if users else None
+    mean = total.mean
     return SessionMetrics(
         since=since,
         until=until,

@@ -91,26 +91,28 @@ def _live_intervals(
     return out
 
 
-def users_and_days(conn: Connection, scope: Scope) -> tuple[list[Any], list[Any]]:
-    """One pass over the (day, session) rows: per user (most messages first) and per day.
+def users_and_days(conn: Connection, scope: Scope) -> tuple[Any, list[Any], list[Any]]:
+    """One pass over the (day, session) rows: the totals, per user (most messages first), per day.
 
-    Each row: its grouping (1: a user, 2: a day), username, day, distinct sessions, the sums,
-    the mean, and the overall mean (computed over the user rows).
+    Each row: its grouping (0: the totals, 1: a user, 2: a day), user id, day, distinct
+    sessions, the sums (as bigint), the mean and the username (user rows). The totals are summed
+    over the user rows in SQL (a session belongs to one user, so its sessions add up).
     """
-    totals = ", ".join(f"sum({c}) AS {c}" for c in SESSION_COLUMNS)
+    sums = ", ".join(f"sum({c})::bigint AS {c}" for c in SESSION_COLUMNS)
+    again = ", ".join(f"sum({c})::bigint" for c in SESSION_COLUMNS)
+    mean = "sum(time_sum)::numeric / nullif(sum(time_count), 0)"
     sql = (
         "WITH r AS (SELECT GROUPING(user_id, k) AS gset, user_id, k, "
-        f'count(DISTINCT session_id COLLATE "C") AS sessions, {totals}, '
-        "sum(time_sum)::numeric / nullif(sum(time_count), 0) AS mean "
+        f'count(DISTINCT session_id COLLATE "C") AS sessions, {sums}, {mean} AS mean '
         f"FROM ({scope.sessions()}) AS g GROUP BY GROUPING SETS ((user_id), (k))) "
-        "SELECT r.*, u.username, "
-        "(sum(r.time_sum) FILTER (WHERE r.gset = 1) OVER ())::numeric "
-        "/ nullif(sum(r.time_count) FILTER (WHERE r.gset = 1) OVER (), 0) AS mean_all "
-        "FROM r LEFT JOIN users AS u ON u.id = r.user_id AND r.gset = 1 "
-        "ORDER BY r.gset, r.k, r.messages DESC, u.username"
+        "SELECT r.*, u.username FROM r LEFT JOIN users AS u ON u.id = r.user_id AND r.gset = 1 "
+        f"UNION ALL SELECT 0, NULL, NULL, sum(sessions)::bigint, {again}, {mean}, NULL "
+        "FROM r WHERE gset = 1 "
+        "ORDER BY 1, 3, 5 DESC, 16"
     )
     rows = conn.execute(text(sql), scope.params).all()
-    return [r for r in rows if r.gset == 1], [r for r in rows if r.gset == 2]
+    users = [r for r in rows if r.gset == 1]
+    return rows[0], users, [r for r in rows if r.gset == 2]
 
 
 def daily(rows: list[Any], ranks: dict[Any, tuple]) -> list[DailyMetrics]:
@@ -189,7 +191,7 @@ def tool_usage(conn: Connection, scope: Scope) -> dict[str, int]:
 def users_of(rows: list[Any]) -> list[UserMetrics]:
     """The per-user breakdown (users that still exist), in the order read."""
     return [
-        UserMetrics(r.username, int(r.sessions), int(r.messages), int(r.errors), int(r.tokens))
+        UserMetrics(r.username, r.sessions, r.messages, r.errors, r.tokens)
         for r in rows
         if r.username is not None
     ]
