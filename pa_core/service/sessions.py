@@ -24,6 +24,7 @@ from pa_core.errors import SessionNotFound
 from pa_core.models import utcnow
 from pa_core.records import SessionRecord
 from pa_core.service.tables import MESSAGES, SESSION_COLUMNS, SESSIONS
+from pa_core.textsafe import clean_text
 
 CLEANUP_BATCH = 500
 
@@ -116,8 +117,8 @@ def list_sessions(
                 bindparam("b_id", before.id),
             )
         )
-    if search and search.strip():
-        pattern = "%" + _escape_like(search.strip()) + "%"
+    if search and search.strip():  # titles are stored with NUL as U+FFFD: search them so
+        pattern = "%" + _escape_like(clean_text(search.strip())) + "%"
         query = query.where(func.lower(SESSIONS.c.title).like(pattern.lower(), escape="\\"))
     return [SessionRecord(*r) for r in conn.execute(query).all()]
 

@@ -87,6 +87,14 @@ def test_session_list_title_filter_and_archived(client, new_session, as_alice):
     assert a in [s["session_id"] for s in listed]
 
 
+def test_session_list_title_filter_with_a_nul_character(client, new_session, as_alice):
+    a = new_session(as_alice, "Plan\x00B")  # stored as "Plan\ufffdB" on both backends
+    new_session(as_alice, "Plan C")
+    r = client.get(f"{P}/sessions", params={"q": "n\x00b"}, headers=as_alice)
+    assert r.status_code == 200, r.text
+    assert [s["session_id"] for s in r.json()["items"]] == [a]
+
+
 def test_bad_cursor_and_limits_are_422(client, as_alice):
     for params in ({"cursor": "garbage!"}, {"cursor": "W10"}, {"limit": 0}, {"limit": 501}):
         r = client.get(f"{P}/sessions", params=params, headers=as_alice)

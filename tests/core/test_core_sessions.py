@@ -117,6 +117,15 @@ def test_user_sessions_search_titles_and_inactive(svc, alice):
     assert svc.get_user_sessions(alice, search="_") == []
 
 
+def test_user_sessions_search_with_a_nul_character(svc, alice):
+    # titles keep NUL as U+FFFD on both backends; a search with NUL finds them (PostgreSQL would
+    # refuse the NUL in the pattern)
+    svc.create_session(user=alice, title="Plan\x00B")
+    svc.create_session(user=alice, title="Plan C")
+    assert [s.title for s in svc.get_user_sessions(alice, search="n\x00b")] == ["Plan\ufffdB"]
+    assert svc.get_user_sessions(alice, search="\x00") != []
+
+
 def test_rename_session(svc, alice):
     s = svc.create_session(user=alice)
     renamed = svc.rename_session(s.session_id, user=alice, title="  New   name ")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from pa_core.agent import ChatReply, PersonalAssistant
 from pa_core.api import idempotency
@@ -30,7 +31,7 @@ router = APIRouter(tags=["chat"])
 @router.post(
     "/chat", response_model=ChatOut, responses={**SESSION_ERRORS, **BODY_ERRORS, **CHAT_BODY}
 )
-def chat(
+async def chat(
     user: CurrentUser,
     service: Service,
     settings: AppSettings,
@@ -40,6 +41,22 @@ def chat(
 ) -> Any:
     """Send a message to the assistant; the exchange is stored in the session (a retry with the
     same Idempotency-Key stores nothing twice and answers the stored reply)."""
+    # One hop to a worker thread for the whole turn (it blocks on the database); the reply is
+    # then serialised here, on the event loop (a sync route would hop a second time for that).
+    return await run_in_threadpool(
+        _turn, user, service, settings, body, query.stream, idempotency_key
+    )
+
+
+def _turn(
+    user: UserRecord,
+    service: Any,
+    settings: Any,
+    body: ChatIn,
+    stream: bool,
+    idempotency_key: str | None,
+) -> ChatOut | GuardedStream:
+    """The turn of POST /chat, in a worker thread: its reply, or the stream of its events."""
     if len(body.message) > MAX_CONTENT_CHARS:
         raise APIError(
             413,
@@ -51,14 +68,14 @@ def chat(
     session = _session_of(service, user, body.session_id, client_id)
     session_id = session.session_id
     stored = idempotency.stored_reply(service, user, session_id, client_id) if client_id else None
-    if stored and not query.stream:
+    if stored and not stream:
         return stored
     if stored:
         return _event_stream(
             idempotency.replay_events(stored, sse_event), settings.stream_timeout_s
         )
     assistant = PersonalAssistant(service, user, settings=settings)
-    if not query.stream:
+    if not stream:
         reply = assistant.chat(message, session_id=session_id, client_id=client_id, session=session)
         return reply_out(reply)
     return _event_stream(
