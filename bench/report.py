@@ -296,14 +296,21 @@ def summary_table(run: dict[str, Any]) -> list[str]:
     return lines if len(lines) > 2 else []
 
 
+def _seeding(run: dict[str, Any]) -> str:
+    """How the run's data came to be: seeded now, or kept from an earlier run's seeding."""
+    data = f"{run['messages']:,} messages in {run['sessions']:,} sessions"
+    if run.get("reused_database"):
+        return f"{data}, seeded by an earlier run (database {run['reused_database']} kept)"
+    return f"seeded {data} in {run['seed_seconds']:.1f} s"
+
+
 def render(run: dict[str, Any], env: dict[str, str], command: str) -> str:
     """The Markdown block of one run."""
     title = f"### {run['size']} · {run['backend']}"
     head = [
         title,
         "",
-        f"Command: `{command}` · seeded {run['messages']:,} messages in {run['sessions']:,} "
-        f"sessions in {run['seed_seconds']:.1f} s · "
+        f"Command: `{command}` · {_seeding(run)} · "
         + ", ".join(f"{k} {v}" for k, v in env.items() if k != "machine")
         + f" · {env.get('machine', '')}"
         + (

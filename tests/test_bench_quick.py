@@ -182,3 +182,28 @@ def test_quick_ui_row():
     # the long session shows one page of messages, not all of them
     assert rows[0].note.endswith(f"{min(QUICK.histories)} messages rendered")
     assert rows[1].note.endswith("50 messages rendered")
+
+
+def test_a_kept_database_is_measured_again_without_seeding(pg_server_url, monkeypatch, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    monkeypatch.setenv("BENCH_DATABASE_URL", pg_server_url)
+    name = f"pa_bench_kept_{tmp_path.name[-12:].lower().replace('-', '_')}"
+    common = ["--quick", "--backend", "postgresql", "--no-pin", "--sections", "metrics"]
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    try:
+        assert main([*common, "--keep-database", name, "--out", str(tmp_path / "a")]) == 0
+        assert main([*common, "--reuse-database", name, "--out", str(tmp_path / "b")]) == 0
+        first, again = (
+            json.loads((tmp_path / d / "quick-postgresql-metrics.json").read_text())
+            for d in ("a", "b")
+        )
+        assert first["reused_database"] is None and again["reused_database"] == name
+        assert again["messages"] == first["messages"]
+        assert {r["op"] for r in again["rows"]} == {r["op"] for r in first["rows"]}
+        with pytest.raises(SystemExit, match="BENCH_NOW"):  # kept for another size: refused
+            main(["--size", "small", *common[1:], "--reuse-database", name])
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
