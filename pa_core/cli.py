@@ -156,6 +156,7 @@ def cmd_serve_api(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         access_log=not args.no_access_log,
+        loop=args.loop,
     )
     return 0
 
@@ -227,4 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.add_argument("--no-access-log", action="store_true", help="no log line per request")
+    p.add_argument(
+        "--loop",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
+        help="the event loop (auto: uvloop when installed)",
+    )
     return parser

@@ -17,17 +17,25 @@ MAX_WORKERS = 16
 
 
 def serve(
-    settings: Settings, *, host: str, port: int, workers: int = 1, access_log: bool = True
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    access_log: bool = True,
+    loop: str = "auto",
 ) -> None:
     """Serve the API on host:port until stopped.
 
     With `workers` > 1 uvicorn starts that many processes on one socket; each builds its app
     from the environment (`worker_app`), so the database URL these settings resolved is put
     there first, and the database is migrated once here rather than by every worker at once.
-    `access_log=False` leaves out uvicorn's line per request.
+    `access_log=False` leaves out uvicorn's line per request; `loop`: uvicorn's event loop
+    ("auto" takes uvloop when it is installed).
     """
     if workers <= 1:
-        uvicorn.run(create_app(settings=settings), host=host, port=port, access_log=access_log)
+        app = create_app(settings=settings)
+        uvicorn.run(app, host=host, port=port, access_log=access_log, loop=loop)
         return
     url = settings.resolved_database_url
     migrate(url)
@@ -39,6 +47,7 @@ def serve(
         port=port,
         workers=min(workers, MAX_WORKERS),
         access_log=access_log,
+        loop=loop,
     )
     Multiprocess(config, sockets=[nodelay(config.bind_socket())]).run()
 

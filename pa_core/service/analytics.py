@@ -80,12 +80,13 @@ def _rolled_up(
     conn.execute(text("SET LOCAL work_mem = '64MB'"))  # this transaction only: no spills
     rolled = rollup_fill.fill(conn, owner, rollup_fill.plan(conn, owner, since, until))
     scope = rollup_read.Scope(owner, since, until, rolled)
-    total, users, days = rollup_read.users_and_days(conn, scope)
-    t = {c: int(getattr(total, c) or 0) for c in ("sessions", *SUMMED)}
+    users, days = rollup_read.users(conn, scope), rollup_read.days(conn, scope)
+    t = {c: sum(getattr(d, c) for d in days) for c in SUMMED}  # sums add up over the days
+    t["sessions"] = sum(u[1] for u in users)  # a session belongs to one user: they add up
     ranks = rollup_read.percentiles(conn, owner, scope)
     p50, p95 = ranks.get(None, (None, None))
     daily = rollup_read.daily(days, ranks)
-    mean = total.mean
+    mean = days[0].mean_all if days else None
     return SessionMetrics(
         since=since,
         until=until,

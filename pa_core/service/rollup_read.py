@@ -26,10 +26,9 @@ from pa_core.service.rollup_sql import (
 )
 
 ERROR_LINES_READ = 500  # as in analytics: distinct first lines folded into kinds
-ROLLED = (
-    "owner = :owner AND ((span_hours = 24 AND bucket = ANY(CAST(:days AS timestamp[]))) "
-    "OR (span_hours = 1 AND bucket = ANY(CAST(:hours AS timestamp[]))))"
-)
+ROLLED_DAYS = "owner = :owner AND span_hours = 24 AND bucket = ANY(CAST(:days AS timestamp[]))"
+ROLLED_HOURS = "owner = :owner AND span_hours = 1 AND bucket = ANY(CAST(:hours AS timestamp[]))"
+ROLLED = f"(({ROLLED_DAYS}) OR ({ROLLED_HOURS}))"
 DAY_KEY = created("day")
 
 
@@ -57,13 +56,32 @@ class Scope:
             clauses.append("(" + (" AND ".join(parts) or "true") + ")")
         self.live = f"{owner.message_filter}(" + (" OR ".join(clauses) or "false") + ")"
 
-    def sessions(self) -> str:
-        """(day, session_id, user_id, sums...) rows of the whole range."""
-        cols = ", ".join(SESSION_COLUMNS)
+    def session_rows(self, columns: tuple[str, ...]) -> str:
+        """(day, session_id, user_id, `columns`...) rows of the whole range (a session may have
+        several rows in a day: one per rolled hour and one live)."""
+        cols = ", ".join(columns)
         return (
             f"SELECT date_trunc('day', bucket) AS k, session_id, user_id, {cols} "
-            f"FROM metric_sessions WHERE {ROLLED} "
-            f"UNION ALL {session_grain(DAY_KEY, self.live)}"
+            f"FROM metric_sessions WHERE {ROLLED} UNION ALL SELECT k, session_id, user_id, {cols} "
+            f"FROM ({session_grain(DAY_KEY, self.live)}) AS l"
+        )
+
+    def sessions(self, columns: tuple[str, ...] = SESSION_COLUMNS) -> str:
+        """(day, session_id, user_id, `columns`...) rows of the whole range, one per day and
+        session.
+
+        A rolled-up day has one row per session already; the hours and the live part of a day
+        are summed per session here, so a day's sessions are its rows.
+        """
+        cols = ", ".join(columns)
+        summed = ", ".join(f"sum({c}) AS {c}" for c in columns)
+        rows = f"SELECT date_trunc('day', bucket) AS k, session_id, user_id, {cols} "
+        return (
+            f"{rows}FROM metric_sessions WHERE {ROLLED_DAYS} "
+            f"UNION ALL SELECT k, session_id, user_id, {summed} FROM ("
+            f"{rows}FROM metric_sessions WHERE {ROLLED_HOURS} "
+            f"UNION ALL SELECT k, session_id, user_id, {cols} "
+            f"FROM ({session_grain(DAY_KEY, self.live)}) AS l) AS p GROUP BY k, session_id, user_id"
         )
 
     def stored(self, table: str, columns: str, grain: Any, live: str = "") -> str:
@@ -91,28 +109,34 @@ def _live_intervals(
     return out
 
 
-def users_and_days(conn: Connection, scope: Scope) -> tuple[Any, list[Any], list[Any]]:
-    """One pass over the (day, session) rows: the totals, per user (most messages first), per day.
+def users(conn: Connection, scope: Scope) -> list[Any]:
+    """Per user, most messages first: (username, distinct sessions, messages, errors, tokens).
 
-    Each row: its grouping (0: the totals, 1: a user, 2: a day), user id, day, distinct
-    sessions, the sums (as bigint), the mean and the username (user rows). The totals are summed
-    over the user rows in SQL (a session belongs to one user, so its sessions add up).
+    A user deleted since has no username (their sessions still count in the totals).
     """
-    sums = ", ".join(f"sum({c})::bigint AS {c}" for c in SESSION_COLUMNS)
-    again = ", ".join(f"sum({c})::bigint" for c in SESSION_COLUMNS)
-    mean = "sum(time_sum)::numeric / nullif(sum(time_count), 0)"
+    columns = ("messages", "errors", "tokens")
+    sums = ", ".join(f"sum({c})::bigint AS {c}" for c in columns)
     sql = (
-        "WITH r AS (SELECT GROUPING(user_id, k) AS gset, user_id, k, "
-        f'count(DISTINCT session_id COLLATE "C") AS sessions, {sums}, {mean} AS mean '
-        f"FROM ({scope.sessions()}) AS g GROUP BY GROUPING SETS ((user_id), (k))) "
-        "SELECT r.*, u.username FROM r LEFT JOIN users AS u ON u.id = r.user_id AND r.gset = 1 "
-        f"UNION ALL SELECT 0, NULL, NULL, sum(sessions)::bigint, {again}, {mean}, NULL "
-        "FROM r WHERE gset = 1 "
-        "ORDER BY 1, 3, 5 DESC, 16"
+        "SELECT u.username, s.sessions, s.messages, s.errors, s.tokens FROM ("
+        f'SELECT user_id, count(DISTINCT session_id COLLATE "C") AS sessions, {sums} '
+        f"FROM ({scope.session_rows(columns)}) AS g GROUP BY user_id) AS s "
+        "LEFT JOIN users AS u ON u.id = s.user_id ORDER BY s.messages DESC, u.username"
     )
-    rows = conn.execute(text(sql), scope.params).all()
-    users = [r for r in rows if r.gset == 1]
-    return rows[0], users, [r for r in rows if r.gset == 2]
+    return conn.execute(text(sql), scope.params).all()
+
+
+def days(conn: Connection, scope: Scope) -> list[Any]:
+    """Per day, oldest first: sessions, the sums (bigint), the day's mean and the whole range's
+    mean (`mean_all`, on every row)."""
+    sums = ", ".join(f"sum({c})::bigint AS {c}" for c in SESSION_COLUMNS)
+    sql = (
+        f"WITH d AS (SELECT k, count(*) AS sessions, {sums}, "
+        "sum(time_sum)::numeric / nullif(sum(time_count), 0) AS mean "
+        f"FROM ({scope.sessions()}) AS g GROUP BY k) "
+        "SELECT d.*, (sum(time_sum) OVER ())::numeric / nullif(sum(time_count) OVER (), 0) "
+        "AS mean_all FROM d ORDER BY k"
+    )
+    return conn.execute(text(sql), scope.params).all()
 
 
 def daily(rows: list[Any], ranks: dict[Any, tuple]) -> list[DailyMetrics]:
@@ -190,11 +214,7 @@ def tool_usage(conn: Connection, scope: Scope) -> dict[str, int]:
 
 def users_of(rows: list[Any]) -> list[UserMetrics]:
     """The per-user breakdown (users that still exist), in the order read."""
-    return [
-        UserMetrics(r.username, r.sessions, r.messages, r.errors, r.tokens)
-        for r in rows
-        if r.username is not None
-    ]
+    return [UserMetrics._make(r) for r in rows if r[0] is not None]
 
 
 def _float(value: Any) -> float | None:

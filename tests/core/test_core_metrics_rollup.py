@@ -216,8 +216,8 @@ def test_a_warm_call_reads_the_roll_ups_and_writes_nothing(pg_svc, engine):
     assert any(s.startswith("INSERT INTO metric_sessions") for s in cold)
     writes = ("INSERT", "UPDATE", "DELETE")
     assert not [s for s in warm if s.lstrip().upper().startswith(writes)]
-    # work_mem (the row-security scope travels with it), closed limit, markers, then users
-    # and days, percentiles, sessions created, tools, errors
-    assert len(warm) == 8
+    # work_mem (the row-security scope travels with it), closed limit, markers, then users,
+    # days, percentiles, sessions created, tools, errors
+    assert len(warm) == 9
     reads = [s for s in warm if "metric_sessions" in s or "metric_latency" in s]
-    assert len(reads) == 2 and all("FROM metric_" in s for s in reads)
+    assert len(reads) == 3 and all("FROM metric_" in s for s in reads)
