@@ -156,7 +156,8 @@ def _kept_mark(size: Size) -> str:
 @contextlib.contextmanager
 def reused_database(size: Size, name: str, admin: str | None = None):
     """A database kept by an earlier --keep-database run, upgraded to the current migrations."""
-    eng = create_engine(admin or admin_url(), isolation_level="AUTOCOMMIT")
+    admin = admin or admin_url()
+    eng = create_engine(admin, isolation_level="AUTOCOMMIT")
     sql = "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :n"
     with eng.connect() as conn:
         mark = conn.execute(text(sql), {"n": name}).scalar()
@@ -166,7 +167,7 @@ def reused_database(size: Size, name: str, admin: str | None = None):
             f"database {name!r} is marked {mark!r}; expected {_kept_mark(size)!r} "
             "(use the same --size and BENCH_NOW=<the seed's now>)"
         )
-    url = make_url(admin or admin_url()).set(database=name).render_as_string(hide_password=False)
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     pa_core.migrate(url)
     yield url
 

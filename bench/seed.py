@@ -408,7 +408,8 @@ def seed(engine: Engine, size: Size, *, analyze: bool = True) -> Seeded:
 
 
 def plan_only(engine: Engine, size: Size) -> Seeded:
-    """What seed() created in a kept database, without writing anything (the plan is seeded)."""
+    """What seed() wrote into a kept database, planned again without writing anything (the plan
+    is deterministic: a fixed random seed)."""
     return Seeder(engine, size).plan()
 
 

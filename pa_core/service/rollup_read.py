@@ -59,12 +59,7 @@ class Scope:
     def session_rows(self, columns: tuple[str, ...]) -> str:
         """(day, session_id, user_id, `columns`...) rows of the whole range (a session may have
         several rows in a day: one per rolled hour and one live)."""
-        cols = ", ".join(columns)
-        return (
-            f"SELECT date_trunc('day', bucket) AS k, session_id, user_id, {cols} "
-            f"FROM metric_sessions WHERE {ROLLED} UNION ALL SELECT k, session_id, user_id, {cols} "
-            f"FROM ({session_grain(DAY_KEY, self.live)}) AS l"
-        )
+        return f"{_stored_sessions(columns, ROLLED)} UNION ALL {self._live_sessions(columns)}"
 
     def sessions(self, columns: tuple[str, ...] = SESSION_COLUMNS) -> str:
         """(day, session_id, user_id, `columns`...) rows of the whole range, one per day and
@@ -73,15 +68,19 @@ class Scope:
         A rolled-up day has one row per session already; the hours and the live part of a day
         are summed per session here, so a day's sessions are its rows.
         """
-        cols = ", ".join(columns)
         summed = ", ".join(f"sum({c}) AS {c}" for c in columns)
-        rows = f"SELECT date_trunc('day', bucket) AS k, session_id, user_id, {cols} "
         return (
-            f"{rows}FROM metric_sessions WHERE {ROLLED_DAYS} "
+            f"{_stored_sessions(columns, ROLLED_DAYS)} "
             f"UNION ALL SELECT k, session_id, user_id, {summed} FROM ("
-            f"{rows}FROM metric_sessions WHERE {ROLLED_HOURS} "
-            f"UNION ALL SELECT k, session_id, user_id, {cols} "
-            f"FROM ({session_grain(DAY_KEY, self.live)}) AS l) AS p GROUP BY k, session_id, user_id"
+            f"{_stored_sessions(columns, ROLLED_HOURS)} UNION ALL {self._live_sessions(columns)}"
+            ") AS p GROUP BY k, session_id, user_id"
+        )
+
+    def _live_sessions(self, columns: tuple[str, ...]) -> str:
+        """The live part's (day, session_id, user_id, `columns`...) rows."""
+        return (
+            f"SELECT k, session_id, user_id, {', '.join(columns)} "
+            f"FROM ({session_grain(DAY_KEY, self.live)}) AS l"
         )
 
     def stored(self, table: str, columns: str, grain: Any, live: str = "") -> str:
@@ -91,6 +90,14 @@ class Scope:
             f"SELECT date_trunc('day', bucket) AS k, {columns} FROM {table} WHERE {ROLLED} "
             f"UNION ALL SELECT k, {live}{live_columns} FROM ({grain(DAY_KEY, self.live)}) AS l"
         )
+
+
+def _stored_sessions(columns: tuple[str, ...], where: str) -> str:
+    """(day, session_id, user_id, `columns`...) rows of metric_sessions matching `where`."""
+    return (
+        f"SELECT date_trunc('day', bucket) AS k, session_id, user_id, {', '.join(columns)} "
+        f"FROM metric_sessions WHERE {where}"
+    )
 
 
 def _live_intervals(

@@ -19,8 +19,10 @@ from pa_core.api.errors import APIError
 from pa_core.api.responses import BODY_ERRORS, CHAT_BODY, SESSION_ERRORS
 from pa_core.api.schemas import ChatIn, ChatOut, ChatQuery
 from pa_core.api.streaming import GuardedStream
+from pa_core.config import Settings
 from pa_core.errors import PAError, SessionNotFound
 from pa_core.records import SessionRecord, UserRecord
+from pa_core.service import ConversationService
 from pa_core.validation import MAX_CONTENT_CHARS, check_content
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,8 @@ async def chat(
 
 def _turn(
     user: UserRecord,
-    service: Any,
-    settings: Any,
+    service: ConversationService,
+    settings: Settings,
     body: ChatIn,
     stream: bool,
     idempotency_key: str | None,
